@@ -1,0 +1,210 @@
+//! Accounts and sessions: register, login, logout, me. Passwords are Argon2id; tokens are revocable JWTs.
+
+mod extractor;
+mod token;
+
+pub use extractor::{AuthUser, SESSION_COOKIE, authenticate, check_origin, credential};
+pub use token::TokenKeys;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use corkboard_protocol::{
+    AuthResponse, LoginRequest, MeResponse, RegisterRequest, User, validate_display_name, validate_password,
+    validate_username,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, FieldErrors, unique_violation};
+use crate::extract::Json;
+use crate::ratelimit::{ClientAddr, account_key, login_keys};
+use crate::state::AppState;
+
+/// Postgres channel on which a revoked session id is announced, so every instance closes its sockets.
+pub const SESSION_REVOKED_CHANNEL: &str = "session_revoked";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/register", post(register))
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    request_body = corkboard_protocol::RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in; the token is also set as the session cookie", body = corkboard_protocol::AuthResponse),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> AppResult<Response> {
+    let mut problems = FieldErrors::default();
+    let username = problems.check("username", validate_username(&req.username));
+    problems.check("password", validate_password(&req.password));
+    let display_name = match req.display_name.as_deref() {
+        Some(name) => problems.check("display_name", validate_display_name(name)),
+        None => username.clone(),
+    };
+    problems.finish()?;
+
+    let password_hash = hash_password(req.password).await?;
+    let user_id = Uuid::now_v7();
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query!(
+        "insert into users (id, username, display_name, password_hash) values ($1, $2, $3, $4)",
+        user_id,
+        username,
+        display_name,
+        password_hash,
+    )
+    .execute(&mut *tx)
+    .await;
+    if let Err(err) = inserted {
+        return Err(match unique_violation(&err).as_deref() {
+            Some("users_username_key") => AppError::UsernameTaken,
+            _ => err.into(),
+        });
+    }
+    let user = User { id: user_id, username, display_name };
+    let token = start_session(&state, &mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(session_response(&state, StatusCode::CREATED, user, token))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = corkboard_protocol::LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the token is also set as the session cookie", body = corkboard_protocol::AuthResponse),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(req): Json<LoginRequest>,
+) -> AppResult<Response> {
+    let username = req.username.trim().to_lowercase();
+    let limit_keys = login_keys(&username, addr);
+    state.login_limiter.check(&limit_keys).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    let row = sqlx::query!(
+        "select id, username, display_name, password_hash from users where lower(username) = $1",
+        username,
+    )
+    .fetch_optional(&state.db)
+    .await?;
+    // An unknown user costs the same hash as a wrong password, so timing does not tell which it was.
+    let stored_hash = row.as_ref().map_or_else(|| state.dummy_password_hash.clone(), |r| r.password_hash.clone());
+    let password_ok = verify_password(req.password, stored_hash).await?;
+    let Some(row) = row.filter(|_| password_ok) else {
+        state.login_limiter.record_failure(&limit_keys);
+        return Err(AppError::InvalidCredentials);
+    };
+    state.login_limiter.forget(&account_key(&username));
+    let user = User { id: row.id, username: row.username, display_name: row.display_name };
+    let mut tx = state.db.begin().await?;
+    let token = start_session(&state, &mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(session_response(&state, StatusCode::OK, user, token))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out; the session is revoked"),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn logout(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query!("update sessions set revoked_at = now() where id = $1 and revoked_at is null", auth.session_id)
+        .execute(&mut *tx)
+        .await?;
+    // Delivered on commit to every instance, which closes the sockets opened with this session.
+    sqlx::query!("select pg_notify($1, $2)", SESSION_REVOKED_CHANNEL, auth.session_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(response)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = corkboard_protocol::MeResponse),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+async fn me(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<MeResponse>> {
+    let user = sqlx::query_as!(User, "select id, username, display_name from users where id = $1", auth.user_id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(Json(MeResponse { user }))
+}
+
+async fn start_session(state: &AppState, tx: &mut sqlx::PgConnection, user_id: Uuid) -> AppResult<String> {
+    let session_id = Uuid::now_v7();
+    let expires_at = OffsetDateTime::now_utc() + time::Duration::hours(i64::from(state.config.session_hours));
+    sqlx::query!("insert into sessions (id, user_id, expires_at) values ($1, $2, $3)", session_id, user_id, expires_at)
+        .execute(&mut *tx)
+        .await?;
+    state.tokens.issue(user_id, session_id, expires_at).map_err(AppError::internal)
+}
+
+fn session_response(state: &AppState, status: StatusCode, user: User, token: String) -> Response {
+    let max_age = i64::from(state.config.session_hours) * 3600;
+    let cookie = session_cookie(state, &token, max_age);
+    let mut response = (status, Json(AuthResponse { user, token })).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    response
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}");
+    // A JWT is base64url and dots: always a valid header value.
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("corkboard_session=; Max-Age=0"))
+}
+
+/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+async fn verify_password(password: String, stored_hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&stored_hash).map_err(AppError::internal)?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(AppError::internal)?
+}

@@ -1,0 +1,182 @@
+//! Typed configuration from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Clone, Parser)]
+#[command(name = "corkboard", version, about = "Corkboard: a self-hosted realtime kanban board")]
+pub struct Config {
+    /// Postgres connection URL, e.g. postgres://corkboard:secret@db:5432/corkboard
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "CORKBOARD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// The URL people open in their browser. Its origin is always allowed; https makes cookies `Secure`.
+    #[arg(long, env = "CORKBOARD_PUBLIC_URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
+
+    /// Further origins allowed to send cookie-authenticated changes and open streams (comma-separated).
+    #[arg(long, env = "CORKBOARD_ALLOWED_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub allowed_origins: Vec<String>,
+
+    /// Secret that signs session tokens (HS256); at least 32 bytes. Required unless --dev.
+    #[arg(long, env = "CORKBOARD_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Development mode: without a JWT secret, a random one is made (sessions end when the server restarts).
+    #[arg(long, env = "CORKBOARD_DEV", default_value_t = false)]
+    pub dev: bool,
+
+    /// Directory with the built web app (index.html and assets/).
+    #[arg(long, env = "CORKBOARD_STATIC_DIR", default_value = "frontend/dist")]
+    pub static_dir: PathBuf,
+
+    /// Log format.
+    #[arg(long, env = "CORKBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// How long a session lasts, in hours.
+    #[arg(long, env = "CORKBOARD_SESSION_HOURS", default_value_t = 24 * 30)]
+    pub session_hours: u32,
+
+    /// Largest number of Postgres connections this instance opens.
+    #[arg(long, env = "CORKBOARD_DB_MAX_CONNECTIONS", default_value_t = 20)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+// Secrets stay out of logs: Debug prints everything except the JWT secret and the database password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("dev", &self.dev)
+            .field("static_dir", &self.static_dir)
+            .field("log_format", &self.log_format)
+            .field("session_hours", &self.session_hours)
+            .field("db_max_connections", &self.db_max_connections)
+            .finish()
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    // postgres://user:password@host/db → postgres://user:<redacted>@host/db
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}{}:<redacted>{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Why the configuration cannot start a server.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "CORKBOARD_JWT_SECRET is not set. Set it to a random string of at least 32 characters \
+         (for example: `openssl rand -base64 48`), or run with CORKBOARD_DEV=true for a throwaway development secret"
+    )]
+    MissingJwtSecret,
+    #[error("CORKBOARD_JWT_SECRET is too short: use at least 32 characters")]
+    ShortJwtSecret,
+    #[error("CORKBOARD_PUBLIC_URL must be an http:// or https:// URL, got {0:?}")]
+    BadPublicUrl(String),
+}
+
+impl Config {
+    /// The secret that signs tokens: the configured one, or in dev mode a random one.
+    pub fn jwt_secret_bytes(&self) -> Result<Vec<u8>, ConfigError> {
+        match &self.jwt_secret {
+            Some(secret) if secret.len() >= 32 => Ok(secret.as_bytes().to_vec()),
+            Some(_) => Err(ConfigError::ShortJwtSecret),
+            None if self.dev => {
+                tracing::warn!("no CORKBOARD_JWT_SECRET: using a random development secret; sessions end on restart");
+                Ok(rand::random::<[u8; 32]>().to_vec())
+            }
+            None => Err(ConfigError::MissingJwtSecret),
+        }
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> Result<String, ConfigError> {
+        origin_of(&self.public_url).ok_or_else(|| ConfigError::BadPublicUrl(self.public_url.clone()))
+    }
+
+    /// Every origin allowed to send cookie-authenticated changes: the public one and the configured extras.
+    pub fn allowed_origin_list(&self) -> Result<Vec<String>, ConfigError> {
+        let mut origins = vec![self.public_origin()?];
+        for extra in self.allowed_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            origins.push(origin_of(extra).ok_or_else(|| ConfigError::BadPublicUrl(extra.to_owned()))?);
+        }
+        Ok(origins)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim().trim_end_matches('/');
+    let scheme_end = url.find("://")?;
+    let scheme = &url[..scheme_end];
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let rest = &url[scheme_end + 3..];
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_drop_paths_and_case() {
+        assert_eq!(origin_of("https://Board.Example.com/app/").as_deref(), Some("https://board.example.com"));
+        assert_eq!(origin_of("http://localhost:8080").as_deref(), Some("http://localhost:8080"));
+        assert_eq!(origin_of("ftp://x"), None);
+        assert_eq!(origin_of("localhost"), None);
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let config = Config::parse_from([
+            "corkboard",
+            "--database-url",
+            "postgres://cork:hunter2@db/cork",
+            "--jwt-secret",
+            "0123456789abcdef0123456789abcdef-secret",
+        ]);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("-secret"), "{printed}");
+        assert!(printed.contains("postgres://cork:<redacted>@db/cork"));
+    }
+
+    #[test]
+    fn a_missing_secret_is_an_error_outside_dev() {
+        let config = Config::parse_from(["corkboard", "--database-url", "postgres://x/y"]);
+        assert!(matches!(config.jwt_secret_bytes(), Err(ConfigError::MissingJwtSecret)));
+        let dev = Config::parse_from(["corkboard", "--database-url", "postgres://x/y", "--dev"]);
+        assert_eq!(dev.jwt_secret_bytes().unwrap().len(), 32);
+    }
+}

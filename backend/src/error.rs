@@ -1,0 +1,238 @@
+//! The one error type of the server and how it becomes an HTTP response in the documented shape.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use corkboard_protocol::{Card, ErrorBody, ErrorDetail};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// What a missing resource was; it names the `*_not_found` code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Board,
+    List,
+    Card,
+    Member,
+    User,
+    Route,
+}
+
+impl Resource {
+    fn code(self) -> &'static str {
+        match self {
+            Resource::Board => "board_not_found",
+            Resource::List => "list_not_found",
+            Resource::Card => "card_not_found",
+            Resource::Member => "member_not_found",
+            Resource::User => "user_not_found",
+            Resource::Route => "not_found",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Resource::Board => "No such board.",
+            Resource::List => "No such list.",
+            Resource::Card => "No such card.",
+            Resource::Member => "No such member of this board.",
+            Resource::User => "No user with that username.",
+            Resource::Route => "No such endpoint.",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request could not be read (malformed JSON, a bad id in the path or query).
+    #[error("bad request: {message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 422: the request was read but its values break the rules; `fields` says which and why.
+    #[error("validation failed: {0:?}")]
+    Validation(BTreeMap<String, String>),
+    /// 401 for every kind of bad, missing or revoked credential.
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 403 for a known member whose role is too weak.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("origin not allowed")]
+    OriginNotAllowed,
+    /// 403 on the realtime endpoints for a known user who is not a member.
+    #[error("not a member")]
+    NotAMember,
+    #[error("{0:?} not found")]
+    NotFound(Resource),
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("version conflict")]
+    VersionConflict(Box<Card>),
+    #[error("stale position")]
+    StalePosition,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// 503: the database cannot be reached right now; the client may retry.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    /// 500: a bug or an unexpected failure. Logged in full, answered with a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::BadRequest { code, message: message.into() }
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        AppError::Internal(what.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::OriginNotAllowed | AppError::NotAMember => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::UsernameTaken
+            | AppError::AlreadyMember
+            | AppError::VersionConflict(_)
+            | AppError::StalePosition => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The documented `{"error": {...}}` body. Internal details never reach it.
+    pub fn body(&self) -> ErrorBody {
+        let (code, message): (&str, String) = match self {
+            AppError::BadRequest { code, message } => (code, message.clone()),
+            AppError::Validation(_) => ("validation_failed", "Some fields are not valid.".into()),
+            AppError::Unauthorized => ("unauthorized", "Sign in to continue.".into()),
+            AppError::InvalidCredentials => ("invalid_credentials", "Wrong username or password.".into()),
+            AppError::Forbidden(why) => ("forbidden", (*why).into()),
+            AppError::OriginNotAllowed => ("origin_not_allowed", "Requests from this origin are not allowed.".into()),
+            AppError::NotAMember => ("not_a_member", "You are not a member of this board.".into()),
+            AppError::NotFound(what) => (what.code(), what.message().into()),
+            AppError::UsernameTaken => ("username_taken", "That username is taken.".into()),
+            AppError::AlreadyMember => ("already_member", "That user is already a member of this board.".into()),
+            AppError::VersionConflict(_) => {
+                ("version_conflict", "Someone else changed this card; here is the current version.".into())
+            }
+            AppError::StalePosition => (
+                "stale_position",
+                "The board changed under you: that place no longer exists. Nothing was moved.".into(),
+            ),
+            AppError::PayloadTooLarge => ("payload_too_large", "The request body is too large.".into()),
+            AppError::UnsupportedMediaType => {
+                ("unsupported_media_type", "Send JSON with Content-Type: application/json.".into())
+            }
+            AppError::RateLimited { .. } => ("rate_limited", "Too many attempts; try again later.".into()),
+            AppError::Unavailable(_) => {
+                ("service_unavailable", "The database is unavailable right now; try again shortly.".into())
+            }
+            AppError::Internal(_) => ("internal_error", "Something went wrong on our side.".into()),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                fields: match self {
+                    AppError::Validation(fields) => Some(fields.clone()),
+                    _ => None,
+                },
+                card: match self {
+                    AppError::VersionConflict(card) => Some((**card).clone()),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            AppError::Internal(_) => tracing::error!(error = %self, "request failed"),
+            AppError::Unavailable(_) => tracing::warn!(error = %self, "database unavailable"),
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            // The pool could not get a connection, or the connection broke: Postgres is down or restarting.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                AppError::Unavailable(err)
+            }
+            sqlx::Error::Database(db) if is_unavailable_sqlstate(db.code().as_deref()) => AppError::Unavailable(err),
+            // Valid JSON may carry text that Postgres cannot store (a NUL character): the client's input, not a bug.
+            sqlx::Error::Database(db) if is_unstorable_text_sqlstate(db.code().as_deref()) => {
+                AppError::bad_request("invalid_text", "Text may not contain the NUL character (\\u0000).")
+            }
+            _ => AppError::Internal(err.to_string()),
+        }
+    }
+}
+
+/// SQLSTATE classes that mean "the server is going away or not ready", not "your query is wrong":
+/// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
+fn is_unavailable_sqlstate(code: Option<&str>) -> bool {
+    matches!(code, Some(c) if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
+}
+
+/// 22021 character_not_in_repertoire (a NUL in a text value), 22P05 untranslatable_character (`\u0000` in jsonb).
+fn is_unstorable_text_sqlstate(code: Option<&str>) -> bool {
+    matches!(code, Some("22021" | "22P05"))
+}
+
+/// Collects per-field validation problems so one 422 can name all of them.
+#[derive(Debug, Default)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// The checked value, or a default after noting the problem under `field`.
+    pub fn check<T: Default>(&mut self, field: &str, result: Result<T, String>) -> T {
+        result.unwrap_or_else(|problem| {
+            self.0.insert(field.to_owned(), problem);
+            T::default()
+        })
+    }
+
+    pub fn finish(self) -> AppResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(self.0)) }
+    }
+}
+
+/// The name of the unique constraint a database error violated, if it was one.
+pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
+    match err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint().map(str::to_owned),
+        _ => None,
+    }
+}

@@ -1,0 +1,120 @@
+//! Corkboard's server as a library: `router(state)` and `serve(listener, state, shutdown)` are what `main` and
+//! the integration tests both call, so tests run the real app on a real port.
+
+pub mod auth;
+pub mod boards;
+pub mod cards;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod health;
+pub mod lists;
+pub mod members;
+pub mod openapi;
+pub mod placement;
+pub mod positions;
+pub mod ratelimit;
+pub mod realtime;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::any;
+use corkboard_protocol::MAX_BODY_BYTES;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use error::{AppError, AppResult};
+pub use state::AppState;
+
+use error::Resource;
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    telemetry::recorder();
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(boards::router())
+        .merge(members::router())
+        .merge(lists::router())
+        .merge(cards::router())
+        .merge(openapi::router())
+        .merge(realtime::router())
+        // Unknown API paths answer in JSON, never with the web app's index.html.
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .merge(api)
+        .merge(health::router())
+        .merge(telemetry::router())
+        .merge(web::router(&state))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(telemetry::track_http))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // The matched route, not the raw path: ids stay out of span names and metrics stay bounded.
+            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+            tracing::info_span!("http", method = %req.method(), route)
+        }))
+        .with_state(state)
+}
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound(Resource::Route)
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::bad_request("method_not_allowed", "This endpoint does not accept that method.")
+}
+
+/// Opens the Postgres pool; connections are checked before use so a restarted database heals by itself.
+pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(true)
+        .connect(&config.database_url)
+        .await
+}
+
+pub async fn migrate(db: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    sqlx::migrate!("../migrations").run(db).await
+}
+
+/// How long, at shutdown, the open sockets get to send their close 1001.
+const SOCKET_CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish. Also runs the
+/// instance's Postgres listener; at shutdown every WebSocket is closed with 1001 and every SSE stream ends.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let realtime_listener = realtime::start(&state);
+    let stop_realtime = state.shutdown.clone();
+    // Connect info gives the login limiter the peer address.
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Before the graceful wait: SSE bodies end and sockets say 1001 instead of holding it up.
+            stop_realtime.cancel();
+        })
+        .await;
+    state.shutdown.cancel();
+    realtime::drain(&state, SOCKET_CLOSE_GRACE).await;
+    let _ = realtime_listener.await;
+    served
+}

@@ -1,0 +1,190 @@
+//! Board members and their roles. Admins and the owner manage members; anyone but the owner may leave.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use corkboard_protocol::{
+    AddMemberRequest, EventKind, Member, MembersResponse, Role, UpdateMemberRequest, User, validate_username,
+};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::boards::{load_members, member_role};
+use crate::error::{AppError, AppResult, Resource, unique_violation};
+use crate::events::BoardTx;
+use crate::extract::{Json, Path};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/boards/{board_id}/members", get(list_members).post(add_member))
+        .route("/api/boards/{board_id}/members/{user_id}", patch(update_member).delete(remove_member))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/boards/{board_id}/members",
+    tag = "members",
+    params(("board_id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "The members, strongest role first", body = corkboard_protocol::MembersResponse),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+async fn list_members(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(board_id): Path<Uuid>,
+) -> AppResult<Json<MembersResponse>> {
+    let mut conn = state.db.acquire().await?;
+    member_role(&mut conn, board_id, auth.user_id).await?.ok_or(AppError::NotFound(Resource::Board))?;
+    Ok(Json(MembersResponse { members: load_members(&mut conn, board_id).await? }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/boards/{board_id}/members",
+    tag = "members",
+    params(("board_id" = uuid::Uuid, Path)),
+    request_body = corkboard_protocol::AddMemberRequest,
+    responses(
+        (status = 201, description = "Added", body = corkboard_protocol::Member),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn add_member(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(board_id): Path<Uuid>,
+    Json(req): Json<AddMemberRequest>,
+) -> AppResult<(StatusCode, Json<Member>)> {
+    let username = validate_username(&req.username).map_err(|_| AppError::NotFound(Resource::User))?;
+    refuse_owner_role(req.role)?;
+    let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    btx.require(Role::Admin)?;
+    let user =
+        sqlx::query_as!(User, "select id, username, display_name from users where lower(username) = $1", username)
+            .fetch_optional(btx.conn())
+            .await?
+            .ok_or(AppError::NotFound(Resource::User))?;
+    let inserted = sqlx::query!(
+        "insert into board_members (board_id, user_id, role) values ($1, $2, $3)",
+        board_id,
+        user.id,
+        req.role.as_str(),
+    )
+    .execute(btx.conn())
+    .await;
+    if let Err(err) = inserted {
+        return Err(match unique_violation(&err).as_deref() {
+            Some("board_members_pkey") => AppError::AlreadyMember,
+            _ => err.into(),
+        });
+    }
+    let member = Member { user, role: req.role };
+    btx.emit(&EventKind::MemberAdded { member: member.clone() }, None).await?;
+    btx.commit().await?;
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/boards/{board_id}/members/{user_id}",
+    tag = "members",
+    params(("board_id" = uuid::Uuid, Path), ("user_id" = uuid::Uuid, Path)),
+    request_body = corkboard_protocol::UpdateMemberRequest,
+    responses(
+        (status = 200, description = "Role changed", body = corkboard_protocol::Member),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn update_member(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((board_id, user_id)): Path<(Uuid, Uuid)>,
+    Json(req): Json<UpdateMemberRequest>,
+) -> AppResult<Json<Member>> {
+    refuse_owner_role(req.role)?;
+    let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    btx.require(Role::Admin)?;
+    let current = target_role(&mut btx, user_id).await?;
+    if current == Role::Owner {
+        return Err(AppError::Forbidden("The owner's role cannot be changed."));
+    }
+    let row = sqlx::query!(
+        "update board_members m set role = $3 from users u
+         where m.board_id = $1 and m.user_id = $2 and u.id = m.user_id
+         returning u.id, u.username, u.display_name",
+        board_id,
+        user_id,
+        req.role.as_str(),
+    )
+    .fetch_one(btx.conn())
+    .await?;
+    let member =
+        Member { user: User { id: row.id, username: row.username, display_name: row.display_name }, role: req.role };
+    btx.emit(&EventKind::MemberUpdated { member: member.clone() }, None).await?;
+    btx.commit().await?;
+    Ok(Json(member))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/boards/{board_id}/members/{user_id}",
+    tag = "members",
+    params(("board_id" = uuid::Uuid, Path), ("user_id" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn remove_member(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((board_id, user_id)): Path<(Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
+    let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    // Members may always leave; removing someone else takes an admin.
+    if user_id != auth.user_id {
+        btx.require(Role::Admin)?;
+    }
+    if target_role(&mut btx, user_id).await? == Role::Owner {
+        return Err(AppError::Forbidden("The owner cannot be removed from the board."));
+    }
+    sqlx::query!("delete from board_members where board_id = $1 and user_id = $2", board_id, user_id)
+        .execute(btx.conn())
+        .await?;
+    // Sockets of the removed member on this board are closed (4003) when this event reaches them.
+    btx.emit(&EventKind::MemberRemoved { user_id }, None).await?;
+    btx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// There is exactly one owner, made when the board is created; no request makes another.
+fn refuse_owner_role(role: Role) -> AppResult<()> {
+    if role == Role::Owner {
+        Err(AppError::validation("role", "must be admin, editor or viewer (a board has exactly one owner)"))
+    } else {
+        Ok(())
+    }
+}
+
+async fn target_role(btx: &mut BoardTx, user_id: Uuid) -> AppResult<Role> {
+    let board_id = btx.board_id;
+    sqlx::query_scalar!(
+        r#"select role as "role: Role" from board_members where board_id = $1 and user_id = $2"#,
+        board_id,
+        user_id,
+    )
+    .fetch_optional(btx.conn())
+    .await?
+    .ok_or(AppError::NotFound(Resource::Member))
+}

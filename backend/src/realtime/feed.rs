@@ -1,0 +1,190 @@
+//! One subscriber's gapless view of its board's log, shared by the WebSocket and SSE: what to send next, with
+//! replay after `since`, catch-up after falling behind, `reset` when the log would be too long to replay, and
+//! the close that a `member_removed`/`board_deleted` event or a revoked session calls for.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::ws::Utf8Bytes;
+use corkboard_protocol::close_code;
+use sqlx::PgPool;
+
+use super::hub::{Closes, Membership, Pushed, READ_BATCH, RETRY_AFTER, Viewer};
+use super::hub::{Hub, HubStats};
+use crate::error::AppResult;
+use crate::events::read_since;
+
+/// The longest backlog replayed to one subscriber; past it the subscriber gets `reset` and reloads the
+/// snapshot, which is cheaper for both sides than thousands of events.
+pub const MAX_REPLAY: i64 = 10_000;
+
+/// What a subscriber sends next.
+#[derive(Debug)]
+pub enum Next {
+    Event(Arc<Pushed>),
+    /// The events after the last one sent cannot be replayed: reload the snapshot. The stream goes on with the
+    /// events after this seq.
+    Reset(i64),
+    /// A `presence` frame.
+    Presence(Utf8Bytes),
+    /// Close the stream with this code.
+    Close(u16),
+}
+
+pub struct Feed {
+    membership: Membership,
+    hub: Hub,
+    db: PgPool,
+    viewer: Viewer,
+    /// The seq of the last event sent (or the point the stream starts from). Everything a subscriber needs to
+    /// resume, catch up or detect a gap.
+    last_sent: i64,
+    /// Events read from the log, not sent yet.
+    backlog: VecDeque<Arc<Pushed>>,
+    /// The log may hold events after `last_sent` that the queue does not: read them before the queue.
+    catching_up: bool,
+    pending_reset: Option<i64>,
+    pending_close: Option<u16>,
+    presence_due: bool,
+}
+
+impl Feed {
+    /// Starts a feed for a freshly registered subscriber: `since` is where the client is (absent: the admission
+    /// seq, as after loading the snapshot). A `since` ahead of the board, or too far behind, starts with `reset`.
+    pub fn new(hub: &Hub, membership: Membership, viewer: Viewer, since: Option<i64>) -> Self {
+        let (last_sent, pending_reset) = match since {
+            Some(since) if since > viewer.seq || viewer.seq - since > MAX_REPLAY => (viewer.seq, Some(viewer.seq)),
+            Some(since) => (since, None),
+            None => (viewer.seq, None),
+        };
+        if pending_reset.is_some() {
+            hub.stats().resets.fetch_add(1, Ordering::Relaxed);
+        }
+        Self {
+            membership,
+            hub: hub.clone(),
+            db: hub.db().clone(),
+            viewer,
+            last_sent,
+            backlog: VecDeque::new(),
+            // Always read the log once after registering: that closes the window between admission and
+            // registration, whatever the pump had pushed before this subscriber was there.
+            catching_up: true,
+            pending_reset,
+            pending_close: None,
+            presence_due: true,
+        }
+    }
+
+    pub fn viewer(&self) -> &Viewer {
+        &self.viewer
+    }
+
+    /// Closes the feed at its next step (e.g. the session turned out to be revoked).
+    pub fn kill(&self, code: u16) {
+        self.membership.shared.kill(code);
+    }
+
+    /// Resolves once the subscriber has been told to close; for a sender stuck on a slow peer.
+    pub async fn killed(&self) {
+        self.membership.shared.kill.cancelled().await;
+    }
+
+    fn stats(&self) -> &HubStats {
+        self.hub.stats()
+    }
+
+    /// The next thing to send. Cancel-safe: dropped half-way, nothing is lost or skipped.
+    pub async fn next(&mut self) -> Next {
+        loop {
+            if let Some(code) = self.pending_close.take() {
+                return Next::Close(code);
+            }
+            if let Some(code) = self.membership.shared.killed() {
+                return Next::Close(code);
+            }
+            if let Some(seq) = self.pending_reset.take() {
+                return Next::Reset(seq);
+            }
+            while let Some(pushed) = self.backlog.pop_front() {
+                if pushed.seq > self.last_sent {
+                    return self.deliver(pushed);
+                }
+            }
+            if self.membership.shared.lagged.swap(false, Ordering::AcqRel) {
+                self.catching_up = true;
+            }
+            if self.catching_up {
+                self.catch_up().await;
+                continue;
+            }
+            if self.presence_due {
+                self.presence_due = false;
+                return Next::Presence(self.membership.presence.borrow_and_update().clone());
+            }
+            tokio::select! {
+                biased;
+                () = self.membership.shared.kill.cancelled() => {}
+                pushed = self.membership.rx.recv() => match pushed {
+                    Some(pushed) if pushed.seq <= self.last_sent => {}
+                    Some(pushed) if pushed.seq == self.last_sent + 1 => return self.deliver(pushed),
+                    // A gap (events dropped while the queue was full): the log has them.
+                    Some(_) => self.catching_up = true,
+                    // The hub let go of this subscriber; it cannot happen while the membership lives.
+                    None => return Next::Close(close_code::GOING_AWAY),
+                },
+                () = self.membership.shared.wake.notified() => {}
+                changed = self.membership.presence.changed() => {
+                    if changed.is_ok() {
+                        self.presence_due = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, pushed: Arc<Pushed>) -> Next {
+        self.last_sent = pushed.seq;
+        self.pending_close = match pushed.closes {
+            Some(Closes::Everyone) => Some(close_code::BOARD_DELETED),
+            // A removal replayed from before admission was undone since (admission saw a member).
+            Some(Closes::User(user_id)) if user_id == self.viewer.user_id && pushed.seq > self.viewer.seq => {
+                Some(close_code::MEMBERSHIP_REVOKED)
+            }
+            _ => None,
+        };
+        Next::Event(pushed)
+    }
+
+    /// Reads the next batch after `last_sent` from the log, or decides on `reset` when the backlog is too long.
+    async fn catch_up(&mut self) {
+        let newest = self.membership.entry.last_pushed().max(self.viewer.seq);
+        if newest - self.last_sent > MAX_REPLAY {
+            self.stats().resets.fetch_add(1, Ordering::Relaxed);
+            self.backlog.clear();
+            self.last_sent = newest;
+            self.pending_reset = Some(newest);
+            return;
+        }
+        self.stats().catch_up_reads.fetch_add(1, Ordering::Relaxed);
+        match self.read().await {
+            Ok(events) => {
+                if (events.len() as i64) < READ_BATCH {
+                    self.catching_up = false;
+                }
+                self.backlog.extend(events.into_iter().map(Arc::new));
+            }
+            Err(err) => {
+                tracing::warn!(board_id = %self.viewer.board_id, error = %err, "cannot catch up from the log; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+        }
+    }
+
+    async fn read(&self) -> AppResult<Vec<Pushed>> {
+        let mut conn = self.db.acquire().await?;
+        let events = read_since(&mut conn, self.viewer.board_id, self.last_sent, READ_BATCH).await?;
+        events.iter().map(Pushed::new).collect()
+    }
+}

@@ -1,0 +1,568 @@
+//! The per-instance hub: one entry per watched board holding its subscribers and who is watching, and a pump
+//! per entry that reads the board's new events from the log once per doorbell, serializes each once, and hands
+//! the same bytes to every subscriber's bounded queue. Entries go away with their last subscriber.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use corkboard_protocol::{Event, EventKind, PresenceUser, ServerMsg, close_code};
+use sqlx::PgPool;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::error::AppResult;
+use crate::events::read_since;
+
+/// Events a subscriber may have queued before it counts as lagging. A lagging subscriber is not slowed down
+/// nor waited for: it catches itself up from the log, which holds everything the queue would have.
+pub const QUEUE_CAPACITY: usize = 256;
+/// Events per log read (the pump's and a catch-up's); a longer backlog is read in several batches.
+pub const READ_BATCH: i64 = 1000;
+/// How long a failed log read waits before it is tried again (Postgres restarting, say).
+pub const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// One committed event ready to send: serialized once, shared by every subscriber of the board.
+#[derive(Debug)]
+pub struct Pushed {
+    pub seq: i64,
+    /// The WebSocket frame: `{"type":"event", ...event}`.
+    pub ws: Utf8Bytes,
+    /// The SSE message: `id: <seq>`, `event: event`, `data: <event>`.
+    pub sse: Bytes,
+    /// Whom the event takes off the board once it has been sent.
+    pub closes: Option<Closes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closes {
+    /// `board_deleted`: every subscriber, with 4004.
+    Everyone,
+    /// `member_removed`: that user's subscribers, with 4003.
+    User(Uuid),
+}
+
+impl Pushed {
+    pub fn new(event: &Event) -> AppResult<Self> {
+        let json = serde_json::to_string(event).map_err(crate::AppError::internal)?;
+        // The event is an object; the frame is the same object with the `type` tag first, exactly what serde
+        // writes for `ServerMsg::Event` (a unit test holds this), without serializing twice.
+        let fields = json.strip_prefix('{').ok_or_else(|| crate::AppError::internal("event is not an object"))?;
+        let ws = if fields.starts_with('}') {
+            String::from(r#"{"type":"event"}"#)
+        } else {
+            format!(r#"{{"type":"event",{fields}"#)
+        };
+        let sse = Bytes::from(format!("id: {}\nevent: event\ndata: {json}\n\n", event.seq));
+        let closes = match &event.kind {
+            EventKind::BoardDeleted {} => Some(Closes::Everyone),
+            EventKind::MemberRemoved { user_id } => Some(Closes::User(*user_id)),
+            _ => None,
+        };
+        Ok(Self { seq: event.seq, ws: ws.into(), sse, closes })
+    }
+}
+
+/// Who a subscriber is: what admission established before the stream began.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub board_id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub display_name: String,
+    /// The board's seq when the subscriber was admitted (the `hello` seq).
+    pub seq: i64,
+}
+
+/// Counters for the metrics endpoint (issue 5 exports them); every field only goes up, except the gauges.
+#[derive(Debug, Default)]
+pub struct HubStats {
+    /// Gauge: open WebSockets on this instance.
+    pub sockets_open: AtomicI64,
+    /// Gauge: open SSE streams on this instance.
+    pub streams_open: AtomicI64,
+    /// Gauge: boards with at least one subscriber.
+    pub boards_watched: AtomicI64,
+    /// Events handed to subscriber queues by the pumps.
+    pub events_pushed: AtomicU64,
+    /// Log reads by the pumps (one per board per wake-up, plus batches).
+    pub pump_reads: AtomicU64,
+    /// Log reads by single subscribers catching up (joins with `since`, lagging queues, gaps).
+    pub catch_up_reads: AtomicU64,
+    /// Times a subscriber's queue overflowed.
+    pub lagged: AtomicU64,
+    /// `reset`s sent.
+    pub resets: AtomicU64,
+}
+
+/// What an `OpenGuard` counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Transport {
+    WebSocket,
+    Sse,
+}
+
+/// Counts an open socket or stream for as long as it lives.
+pub struct OpenGuard {
+    hub: Hub,
+    transport: Transport,
+}
+
+impl OpenGuard {
+    pub fn new(hub: &Hub, transport: Transport) -> Self {
+        hub.gauge(transport).fetch_add(1, Ordering::Relaxed);
+        Self { hub: hub.clone(), transport }
+    }
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.hub.gauge(self.transport).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The hub of one server instance. Cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    db: PgPool,
+    boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
+    next_id: AtomicU64,
+    stats: HubStats,
+    /// Every socket task, so shutdown can wait until each has said 1001.
+    tasks: TaskTracker,
+}
+
+/// A watched board.
+pub struct BoardEntry {
+    board_id: Uuid,
+    /// The newest seq handed to the subscribers, or the baseline the entry started from.
+    last_pushed: AtomicI64,
+    /// Rung by the listener; a permit is kept when the pump is busy, so rings coalesce into one read.
+    doorbell: Notify,
+    stop: CancellationToken,
+    state: Mutex<EntryState>,
+    /// The current `presence` frame of this board.
+    presence: watch::Sender<Utf8Bytes>,
+}
+
+#[derive(Default)]
+struct EntryState {
+    subs: HashMap<u64, SubHandle>,
+    /// Who is watching: display name and how many of their subscribers are open.
+    watchers: HashMap<Uuid, (String, usize)>,
+}
+
+struct SubHandle {
+    session_id: Uuid,
+    tx: mpsc::Sender<Arc<Pushed>>,
+    shared: Arc<SubShared>,
+}
+
+/// What the hub and a subscriber both see.
+#[derive(Default)]
+pub struct SubShared {
+    /// The queue overflowed: an event was not delivered and must come from the log.
+    pub lagged: AtomicBool,
+    /// Wakes the subscriber when `lagged` is set (no event may follow to show the gap).
+    pub wake: Notify,
+    /// Cancelled to throw the subscriber off; `kill_code` says with which close code.
+    pub kill: CancellationToken,
+    kill_code: AtomicU16,
+}
+
+impl SubShared {
+    /// Asks the subscriber to close with `code`; the first code wins.
+    pub fn kill(&self, code: u16) {
+        let _ = self.kill_code.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        self.kill.cancel();
+    }
+
+    pub fn killed(&self) -> Option<u16> {
+        self.kill.is_cancelled().then(|| self.kill_code.load(Ordering::Acquire))
+    }
+}
+
+/// A subscriber's place in the hub; leaving it (dropping) unregisters, whatever ended the stream.
+pub struct Membership {
+    hub: Hub,
+    pub entry: Arc<BoardEntry>,
+    id: u64,
+    user_id: Uuid,
+    pub shared: Arc<SubShared>,
+    pub rx: mpsc::Receiver<Arc<Pushed>>,
+    pub presence: watch::Receiver<Utf8Bytes>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.leave(&self.entry, self.id, self.user_id);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing under these locks can leave the state half-changed; a panic elsewhere must not wedge the hub.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl BoardEntry {
+    pub fn board_id(&self) -> Uuid {
+        self.board_id
+    }
+
+    pub fn last_pushed(&self) -> i64 {
+        self.last_pushed.load(Ordering::Acquire)
+    }
+
+    /// Hands one event to every subscriber without waiting for any of them.
+    fn fan_out(&self, pushed: &Arc<Pushed>, stats: &HubStats) {
+        let state = lock(&self.state);
+        for sub in state.subs.values() {
+            match sub.tx.try_send(Arc::clone(pushed)) {
+                Ok(()) => {
+                    stats.events_pushed.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(TrySendError::Full(_)) => {
+                    if !sub.shared.lagged.swap(true, Ordering::AcqRel) {
+                        stats.lagged.fetch_add(1, Ordering::Relaxed);
+                        sub.shared.wake.notify_one();
+                    }
+                }
+                // The subscriber is leaving; its membership will unregister it.
+                Err(TrySendError::Closed(_)) => {}
+            }
+        }
+    }
+
+    fn presence_frame(watchers: &HashMap<Uuid, (String, usize)>) -> Utf8Bytes {
+        let mut users: Vec<PresenceUser> =
+            watchers.iter().map(|(id, (name, _))| PresenceUser { id: *id, display_name: name.clone() }).collect();
+        users.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
+        frame(&ServerMsg::Presence { users })
+    }
+}
+
+/// A server frame as JSON text.
+pub fn frame(msg: &ServerMsg) -> Utf8Bytes {
+    // Our own wire types always serialize; an error here would be a bug in the protocol crate.
+    serde_json::to_string(msg)
+        .unwrap_or_else(|err| {
+            tracing::error!(%err, "server frame does not serialize");
+            String::from(r#"{"type":"error","code":"internal_error","message":"Something went wrong on our side."}"#)
+        })
+        .into()
+}
+
+impl Hub {
+    pub fn new(db: PgPool) -> Self {
+        Self {
+            inner: Arc::new(HubInner {
+                db,
+                boards: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                stats: HubStats::default(),
+                tasks: TaskTracker::new(),
+            }),
+        }
+    }
+
+    pub fn stats(&self) -> &HubStats {
+        &self.inner.stats
+    }
+
+    fn gauge(&self, transport: Transport) -> &AtomicI64 {
+        match transport {
+            Transport::WebSocket => &self.inner.stats.sockets_open,
+            Transport::Sse => &self.inner.stats.streams_open,
+        }
+    }
+
+    pub fn db(&self) -> &PgPool {
+        &self.inner.db
+    }
+
+    pub fn tasks(&self) -> &TaskTracker {
+        &self.inner.tasks
+    }
+
+    /// Registers a subscriber on its board, creating the entry (and its pump) for the first one. The entry's
+    /// pump starts from the viewer's admission seq; the subscriber reads the log itself after registering, so
+    /// nothing committed around this moment falls between the two.
+    pub fn join(&self, viewer: &Viewer) -> Membership {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let shared = Arc::new(SubShared::default());
+        let mut boards = lock(&self.inner.boards);
+        let entry = match boards.get(&viewer.board_id) {
+            Some(entry) => Arc::clone(entry),
+            None => {
+                let (presence, _) = watch::channel(BoardEntry::presence_frame(&HashMap::new()));
+                let entry = Arc::new(BoardEntry {
+                    board_id: viewer.board_id,
+                    last_pushed: AtomicI64::new(viewer.seq),
+                    doorbell: Notify::new(),
+                    stop: CancellationToken::new(),
+                    state: Mutex::new(EntryState::default()),
+                    presence,
+                });
+                // A first read at once: events may have committed between admission and now.
+                entry.doorbell.notify_one();
+                boards.insert(viewer.board_id, Arc::clone(&entry));
+                self.inner.stats.boards_watched.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(pump(Arc::clone(&self.inner), Arc::clone(&entry)));
+                entry
+            }
+        };
+        let mut state = lock(&entry.state);
+        state.subs.insert(id, SubHandle { session_id: viewer.session_id, tx, shared: Arc::clone(&shared) });
+        let watcher = state.watchers.entry(viewer.user_id).or_insert_with(|| (viewer.display_name.clone(), 0));
+        watcher.1 += 1;
+        if watcher.1 == 1 {
+            entry.presence.send_replace(BoardEntry::presence_frame(&state.watchers));
+        }
+        // Subscribed after the update: the newcomer gets the current list once, from its feed.
+        let presence = entry.presence.subscribe();
+        drop(state);
+        drop(boards);
+        Membership { hub: self.clone(), entry, id, user_id: viewer.user_id, shared, rx, presence }
+    }
+
+    fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
+        let mut boards = lock(&self.inner.boards);
+        let mut state = lock(&entry.state);
+        if state.subs.remove(&id).is_none() {
+            return;
+        }
+        if let Some(watcher) = state.watchers.get_mut(&user_id) {
+            watcher.1 -= 1;
+            if watcher.1 == 0 {
+                state.watchers.remove(&user_id);
+                entry.presence.send_replace(BoardEntry::presence_frame(&state.watchers));
+            }
+        }
+        if state.subs.is_empty() {
+            entry.stop.cancel();
+            if boards.get(&entry.board_id).is_some_and(|current| Arc::ptr_eq(current, entry)) {
+                boards.remove(&entry.board_id);
+                self.inner.stats.boards_watched.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A doorbell: `seq` was committed on `board_id`. Late, repeated and out-of-order rings are harmless: the
+    /// pump always reads what follows the last seq it pushed.
+    pub fn ring(&self, board_id: Uuid, seq: i64) {
+        let boards = lock(&self.inner.boards);
+        if let Some(entry) = boards.get(&board_id)
+            && seq > entry.last_pushed()
+        {
+            entry.doorbell.notify_one();
+        }
+    }
+
+    /// Wakes every watched board: after the listener (re)connects, whatever committed meanwhile is read.
+    pub fn ring_all(&self) {
+        for entry in lock(&self.inner.boards).values() {
+            entry.doorbell.notify_one();
+        }
+    }
+
+    /// Closes (4001) every subscriber opened with this session.
+    pub fn revoke_session(&self, session_id: Uuid) {
+        self.kill_where(close_code::SESSION_REVOKED, |sub| sub.session_id == session_id);
+    }
+
+    fn kill_where(&self, code: u16, matches: impl Fn(&SubHandle) -> bool) {
+        for entry in lock(&self.inner.boards).values() {
+            for sub in lock(&entry.state).subs.values().filter(|sub| matches(sub)) {
+                sub.shared.kill(code);
+            }
+        }
+    }
+
+    /// The sessions of every open subscriber (for the listener's check after a reconnect).
+    pub fn sessions(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = lock(&self.inner.boards)
+            .values()
+            .flat_map(|entry| lock(&entry.state).subs.values().map(|sub| sub.session_id).collect::<Vec<_>>())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Closes the subscribers of sessions that were revoked or expired while nobody could tell us.
+    pub async fn recheck_sessions(&self) -> AppResult<()> {
+        let sessions = self.sessions();
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        let dead = sqlx::query_scalar!(
+            "select id from sessions where id = any($1) and (revoked_at is not null or expires_at <= now())",
+            &sessions,
+        )
+        .fetch_all(&self.inner.db)
+        .await?;
+        for session_id in dead {
+            self.revoke_session(session_id);
+        }
+        Ok(())
+    }
+}
+
+/// The pump of one board: on every ring, reads the events after the last one pushed (in batches) and fans
+/// them out. One read per board per wake-up, whatever the number of subscribers.
+async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
+    loop {
+        tokio::select! {
+            () = entry.stop.cancelled() => return,
+            () = entry.doorbell.notified() => {}
+        }
+        loop {
+            let after = entry.last_pushed();
+            hub.stats.pump_reads.fetch_add(1, Ordering::Relaxed);
+            let read = async {
+                let mut conn = hub.db.acquire().await?;
+                read_since(&mut conn, entry.board_id, after, READ_BATCH).await
+            };
+            let events = tokio::select! {
+                () = entry.stop.cancelled() => return,
+                events = read => events,
+            };
+            match events.and_then(|events| events.iter().map(Pushed::new).collect::<AppResult<Vec<_>>>()) {
+                Ok(events) => {
+                    let full = events.len() as i64 == READ_BATCH;
+                    for pushed in events {
+                        let pushed = Arc::new(pushed);
+                        entry.fan_out(&pushed, &hub.stats);
+                        entry.last_pushed.store(pushed.seq, Ordering::Release);
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(board_id = %entry.board_id, error = %err, "cannot read the event log; retrying");
+                    tokio::select! {
+                        () = entry.stop.cancelled() => return,
+                        () = tokio::time::sleep(RETRY_AFTER) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corkboard_protocol::{Event, EventKind};
+    use time::OffsetDateTime;
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            seq: 7,
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor_id: Some(Uuid::nil()),
+            client_op_id: Some("op".into()),
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_shared_frame_is_exactly_what_serde_writes_for_an_event_frame() {
+        for kind in [
+            EventKind::BoardDeleted {},
+            EventKind::ListDeleted { list_id: Uuid::now_v7() },
+            EventKind::MemberRemoved { user_id: Uuid::now_v7() },
+        ] {
+            let event = event(kind);
+            let pushed = Pushed::new(&event).expect("serializes");
+            let expected = serde_json::to_string(&ServerMsg::Event(event.clone())).expect("serializes");
+            assert_eq!(pushed.ws.as_str(), expected);
+            let back: ServerMsg = serde_json::from_str(pushed.ws.as_str()).expect("parses");
+            assert_eq!(back, ServerMsg::Event(event.clone()));
+            let sse = std::str::from_utf8(&pushed.sse).expect("utf-8");
+            assert!(sse.starts_with("id: 7\nevent: event\ndata: {"), "{sse}");
+            assert!(sse.ends_with("}\n\n"), "{sse}");
+        }
+    }
+
+    fn viewer(board_id: Uuid, user_id: Uuid, name: &str) -> Viewer {
+        Viewer { board_id, user_id, session_id: Uuid::now_v7(), display_name: name.into(), seq: 0 }
+    }
+
+    fn presence_names(frame: &Utf8Bytes) -> Vec<String> {
+        match serde_json::from_str(frame.as_str()) {
+            Ok(ServerMsg::Presence { users }) => users.into_iter().map(|u| u.display_name).collect(),
+            other => panic!("not a presence frame: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_go_away_with_their_last_subscriber_and_presence_counts_people_not_sockets() {
+        // Never connected: the pumps' reads fail and retry until their entry goes away.
+        let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let hub = Hub::new(db);
+        let (board, other_board) = (Uuid::now_v7(), Uuid::now_v7());
+        let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
+
+        let ann_1 = hub.join(&viewer(board, ann, "ann"));
+        let ann_2 = hub.join(&viewer(board, ann, "ann"));
+        let bob_1 = hub.join(&viewer(board, bob, "bob"));
+        let elsewhere = hub.join(&viewer(other_board, ann, "ann"));
+        assert_eq!(hub.stats().boards_watched.load(Ordering::Relaxed), 2);
+        assert_eq!(presence_names(&ann_1.presence.borrow()), ["ann", "bob"]);
+        assert_eq!(hub.sessions().len(), 4);
+
+        drop(bob_1);
+        assert_eq!(presence_names(&ann_2.presence.borrow()), ["ann"]);
+        drop(ann_1);
+        assert_eq!(presence_names(&ann_2.presence.borrow()), ["ann"], "ann still watches from her second socket");
+        let entry = Arc::clone(&ann_2.entry);
+        drop(ann_2);
+        assert!(entry.stop.is_cancelled(), "the pump stops with the last subscriber");
+        assert_eq!(hub.stats().boards_watched.load(Ordering::Relaxed), 1);
+        assert!(lock(&hub.inner.boards).get(&board).is_none());
+        drop(elsewhere);
+        assert!(lock(&hub.inner.boards).is_empty());
+        assert!(hub.sessions().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_revoked_session_kills_only_its_own_subscribers() {
+        let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let hub = Hub::new(db);
+        let board = Uuid::now_v7();
+        let first = viewer(board, Uuid::now_v7(), "ann");
+        let doomed = hub.join(&first);
+        let same_session_elsewhere = hub.join(&Viewer { board_id: Uuid::now_v7(), ..first.clone() });
+        let other = hub.join(&viewer(board, first.user_id, "ann"));
+
+        hub.revoke_session(first.session_id);
+
+        assert_eq!(doomed.shared.killed(), Some(close_code::SESSION_REVOKED));
+        assert_eq!(same_session_elsewhere.shared.killed(), Some(close_code::SESSION_REVOKED));
+        assert_eq!(other.shared.killed(), None);
+    }
+
+    #[test]
+    fn deletion_and_removal_events_say_whom_they_close() {
+        let user = Uuid::now_v7();
+        assert_eq!(Pushed::new(&event(EventKind::BoardDeleted {})).unwrap().closes, Some(Closes::Everyone));
+        assert_eq!(
+            Pushed::new(&event(EventKind::MemberRemoved { user_id: user })).unwrap().closes,
+            Some(Closes::User(user))
+        );
+        assert_eq!(Pushed::new(&event(EventKind::ListDeleted { list_id: user })).unwrap().closes, None);
+    }
+}

@@ -1,0 +1,93 @@
+//! The instance's Postgres listener: LISTENs on `board_events` (doorbells → the hub's pumps) and
+//! `session_revoked` (logouts → close 4001). It reconnects by itself, and after every (re)connect it wakes
+//! every watched board and re-checks every open session, so nothing committed while it was away is missed.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::hub::Hub;
+use crate::auth::SESSION_REVOKED_CHANNEL;
+use crate::events::BOARD_EVENTS_CHANNEL;
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+pub(super) async fn run(hub: Hub, database_url: String, shutdown: CancellationToken) {
+    let mut backoff = FIRST_BACKOFF;
+    let mut connected_before = false;
+    loop {
+        let connecting = connect(&database_url);
+        let mut listener = tokio::select! {
+            () = shutdown.cancelled() => return,
+            listener = connecting => match listener {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot listen for board events");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            },
+        };
+        backoff = FIRST_BACKOFF;
+        if connected_before {
+            tracing::info!("listening for board events again; catching up from the log");
+        }
+        connected_before = true;
+        // Now that we listen, read what committed before: every watched board from its last pushed seq, and
+        // every open session (a logout while we were away rang no bell here).
+        hub.ring_all();
+        if let Err(err) = hub.recheck_sessions().await {
+            tracing::warn!(error = %err, "cannot re-check the open sessions");
+        }
+        loop {
+            let received = tokio::select! {
+                () = shutdown.cancelled() => return,
+                received = listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(notification)) => dispatch(&hub, notification.channel(), notification.payload()),
+                // The connection was lost. Start over on a fresh one, so the catch-up above runs after LISTEN.
+                Ok(None) => {
+                    tracing::warn!("lost the Postgres listener connection");
+                    break;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the Postgres listener failed");
+                    break;
+                }
+            }
+        }
+        drop(listener);
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(FIRST_BACKOFF) => {}
+        }
+    }
+}
+
+async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect(database_url).await?;
+    listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL]).await?;
+    Ok(listener)
+}
+
+fn dispatch(hub: &Hub, channel: &str, payload: &str) {
+    if channel == BOARD_EVENTS_CHANNEL {
+        match payload.split_once(':').and_then(|(board, seq)| Some((board.parse::<Uuid>().ok()?, seq.parse().ok()?))) {
+            Some((board_id, seq)) => hub.ring(board_id, seq),
+            None => tracing::warn!(payload, "a board_events doorbell that does not parse"),
+        }
+    } else if channel == SESSION_REVOKED_CHANNEL {
+        match payload.parse::<Uuid>() {
+            Ok(session_id) => hub.revoke_session(session_id),
+            Err(_) => tracing::warn!(payload, "a session_revoked notification that does not parse"),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! REST calls to the backend (docs/API.md): one typed function per endpoint, errors as `ApiError` carrying the
+//! server's `error.code` and `error.message` so every failure can be told to the user as the server worded it.
+
+use std::collections::BTreeMap;
+
+use corkboard_protocol::{
+    AddMemberRequest, AuthResponse, Board, BoardsResponse, Card, CreateBoardRequest, CreateCardRequest,
+    CreateListRequest, ErrorBody, List, LoginRequest, MeResponse, Member, MoveCardRequest, MoveCardResponse,
+    MoveListRequest, Placement, RegisterRequest, Role, Snapshot, UpdateBoardRequest, UpdateCardRequest,
+    UpdateListRequest, UpdateMemberRequest,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCredentials, RequestInit, Response};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status; 0 when the server could not be reached at all.
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+    /// With `version_conflict`: the card as it is now on the server.
+    pub card: Option<Card>,
+}
+
+impl ApiError {
+    fn network() -> Self {
+        Self::new(0, "network", "Could not reach the server. Check your connection and try again.")
+    }
+
+    fn new(status: u16, code: &str, message: &str) -> Self {
+        Self { status, code: code.into(), message: message.into(), fields: BTreeMap::new(), card: None }
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+
+    /// The message for one form field, if the server named that field.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+}
+
+async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, ApiError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    // Same origin: the session cookie goes with every request, so the token never touches JavaScript.
+    init.set_credentials(RequestCredentials::SameOrigin);
+    if let Some(body) = &body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(path, &init).map_err(|_| ApiError::network())?;
+    if body.is_some() {
+        let _ = request.headers().set("Content-Type", "application/json");
+    }
+    let window = web_sys::window().ok_or_else(ApiError::network)?;
+    let response: Response =
+        JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| ApiError::network())?.unchecked_into();
+    let status = response.status();
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if (200..300).contains(&status) {
+        // 204 has no body: `()` reads it as `null`.
+        let text = if text.trim().is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|_| {
+            ApiError::new(
+                status,
+                "bad_response",
+                "The server sent an answer this page does not understand. Reload the page.",
+            )
+        })
+    } else {
+        Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => ApiError {
+                status,
+                code: body.error.code,
+                message: body.error.message,
+                fields: body.error.fields.unwrap_or_default(),
+                card: body.error.card,
+            },
+            Err(_) => ApiError::new(status, "http_error", &generic_message(status)),
+        })
+    }
+}
+
+fn generic_message(status: u16) -> String {
+    match status {
+        401 => "Your session has ended. Please sign in again.".into(),
+        403 => "You are not allowed to do that.".into(),
+        404 => "Not found. It may have been deleted.".into(),
+        413 => "That is too large to save.".into(),
+        502..=504 => "The server is not reachable right now. Try again in a moment.".into(),
+        _ => format!("Something went wrong on the server (HTTP {status}). Try again."),
+    }
+}
+
+fn json<B: Serialize>(body: &B) -> Option<String> {
+    serde_json::to_string(body).ok()
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    call("GET", path, None).await
+}
+
+async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
+    call(method, path, json(body)).await
+}
+
+async fn delete(path: &str) -> Result<(), ApiError> {
+    call("DELETE", path, None).await
+}
+
+/// Whether the server answers at all (`/healthz`): tells "the server is down" from "WebSockets are blocked".
+pub async fn server_reachable() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    match JsFuture::from(window.fetch_with_str("/healthz")).await {
+        Ok(response) => response.unchecked_into::<Response>().ok(),
+        Err(_) => false,
+    }
+}
+
+// --- auth --------------------------------------------------------------------------------------------------
+
+pub async fn register(
+    username: String,
+    password: String,
+    display_name: Option<String>,
+) -> Result<AuthResponse, ApiError> {
+    send("POST", "/api/auth/register", &RegisterRequest { username, password, display_name }).await
+}
+
+pub async fn login(username: String, password: String) -> Result<AuthResponse, ApiError> {
+    send("POST", "/api/auth/login", &LoginRequest { username, password }).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    call("POST", "/api/auth/logout", None).await
+}
+
+pub async fn me() -> Result<MeResponse, ApiError> {
+    get("/api/auth/me").await
+}
+
+// --- boards and members --------------------------------------------------------------------------------------
+
+pub async fn boards() -> Result<BoardsResponse, ApiError> {
+    get("/api/boards").await
+}
+
+pub async fn create_board(title: String) -> Result<Board, ApiError> {
+    send("POST", "/api/boards", &CreateBoardRequest { title }).await
+}
+
+pub async fn snapshot(board_id: Uuid) -> Result<Snapshot, ApiError> {
+    get(&format!("/api/boards/{board_id}")).await
+}
+
+pub async fn rename_board(board_id: Uuid, title: String) -> Result<serde_json::Value, ApiError> {
+    send("PATCH", &format!("/api/boards/{board_id}"), &UpdateBoardRequest { title }).await
+}
+
+pub async fn delete_board(board_id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/boards/{board_id}")).await
+}
+
+pub async fn add_member(board_id: Uuid, username: String, role: Role) -> Result<Member, ApiError> {
+    send("POST", &format!("/api/boards/{board_id}/members"), &AddMemberRequest { username, role }).await
+}
+
+pub async fn update_member(board_id: Uuid, user_id: Uuid, role: Role) -> Result<serde_json::Value, ApiError> {
+    send("PATCH", &format!("/api/boards/{board_id}/members/{user_id}"), &UpdateMemberRequest { role }).await
+}
+
+pub async fn remove_member(board_id: Uuid, user_id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/boards/{board_id}/members/{user_id}")).await
+}
+
+// --- lists -------------------------------------------------------------------------------------------------
+
+pub async fn create_list(board_id: Uuid, title: String) -> Result<List, ApiError> {
+    send("POST", &format!("/api/boards/{board_id}/lists"), &CreateListRequest { title, after_id: Placement::End }).await
+}
+
+pub async fn rename_list(list_id: Uuid, title: String) -> Result<List, ApiError> {
+    send("PATCH", &format!("/api/lists/{list_id}"), &UpdateListRequest { title }).await
+}
+
+/// The answer's shape is not fixed by the contract: the list when the server sends it, else nothing.
+pub async fn move_list(list_id: Uuid, after_id: Option<Uuid>) -> Result<Option<List>, ApiError> {
+    let value: serde_json::Value =
+        send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id }).await?;
+    let list = value.get("list").cloned().unwrap_or(value);
+    Ok(serde_json::from_value(list).ok())
+}
+
+pub async fn delete_list(list_id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/lists/{list_id}")).await
+}
+
+// --- cards -------------------------------------------------------------------------------------------------
+
+pub async fn create_card(list_id: Uuid, title: String) -> Result<Card, ApiError> {
+    let body = CreateCardRequest { title, description: None, after_id: Placement::End };
+    send("POST", &format!("/api/lists/{list_id}/cards"), &body).await
+}
+
+pub async fn update_card(card_id: Uuid, body: UpdateCardRequest) -> Result<Card, ApiError> {
+    send("PATCH", &format!("/api/cards/{card_id}"), &body).await
+}
+
+pub async fn move_card(card_id: Uuid, body: MoveCardRequest) -> Result<MoveCardResponse, ApiError> {
+    send("POST", &format!("/api/cards/{card_id}/move"), &body).await
+}
+
+pub async fn delete_card(card_id: Uuid) -> Result<(), ApiError> {
+    delete(&format!("/api/cards/{card_id}")).await
+}

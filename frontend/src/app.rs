@@ -1,0 +1,144 @@
+//! The shell: who is signed in, which screen is showing, the top bar and the toasts.
+
+use corkboard_protocol::User;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::auth::{SignIn, SignUp};
+use crate::board::BoardView;
+use crate::boards::BoardsPage;
+use crate::route::{Link, Nav, Route};
+use crate::toast::{ToastHost, Toasts};
+use crate::util;
+
+/// Who is signed in. `checked` turns true once `/api/auth/me` has answered, so a signed-in user never sees
+/// the sign-in form flash by on load.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub user: RwSignal<Option<User>>,
+    pub checked: RwSignal<bool>,
+    /// Where to go after signing in (the board link someone opened while signed out).
+    pub next: RwSignal<Option<Route>>,
+}
+
+impl Session {
+    /// The server ended the session (logout elsewhere, expiry): forget the user and ask to sign in again.
+    pub fn expired(&self, nav: Nav, toasts: Toasts) {
+        if self.user.get_untracked().is_some() {
+            toasts.info("Your session has ended. Please sign in again.");
+        }
+        self.user.set(None);
+        let here = nav.route.get_untracked();
+        if here.needs_auth() {
+            self.next.set(Some(here));
+        }
+        nav.replace(Route::SignIn);
+    }
+
+    pub fn signed_in(&self, user: User, nav: Nav) {
+        self.user.set(Some(user));
+        let next = self.next.get_untracked().unwrap_or(Route::Boards);
+        self.next.set(None);
+        nav.replace(next);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let nav = Nav::new();
+    let toasts = Toasts::new();
+    let session = Session { user: RwSignal::new(None), checked: RwSignal::new(false), next: RwSignal::new(None) };
+    provide_context(nav);
+    provide_context(toasts);
+    provide_context(session);
+
+    spawn_local(async move {
+        match api::me().await {
+            Ok(me) => session.user.set(Some(me.user)),
+            Err(e) if e.is_unauthorized() => {}
+            Err(e) => toasts.error(e.message),
+        }
+        session.checked.set(true);
+    });
+
+    // Screens that need a user send a signed-out visitor to sign in, and come back afterwards.
+    Effect::new(move |_| {
+        if !session.checked.get() {
+            return;
+        }
+        let route = nav.route.get();
+        let signed_in = session.user.with(Option::is_some);
+        if route.needs_auth() && !signed_in {
+            session.next.set(Some(route).filter(|r| *r != Route::Boards && *r != Route::NotFound));
+            nav.replace(Route::SignIn);
+        } else if !route.needs_auth() && signed_in {
+            nav.replace(Route::Boards);
+        }
+    });
+
+    let screen = move || {
+        if !session.checked.get() {
+            return view! { <div class="splash" aria-busy="true"><div class="spinner"></div></div> }.into_any();
+        }
+        match nav.route.get() {
+            Route::SignIn => view! { <SignIn/> }.into_any(),
+            Route::SignUp => view! { <SignUp/> }.into_any(),
+            Route::Boards => view! { <BoardsPage/> }.into_any(),
+            Route::Board(id) => view! { <BoardView board_id=id/> }.into_any(),
+            Route::NotFound => view! {
+                <div class="page narrow empty-state">
+                    <h1>"Page not found"</h1>
+                    <p>"There is nothing at this address."</p>
+                    <Link to=Route::Boards class="btn btn-primary">"Go to my boards"</Link>
+                </div>
+            }
+            .into_any(),
+        }
+    };
+
+    view! {
+        <TopBar/>
+        <main class="app-main">{screen}</main>
+        <ToastHost/>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let nav = expect_context::<Nav>();
+    let toasts = expect_context::<Toasts>();
+    let sign_out = move |_| {
+        spawn_local(async move {
+            match api::logout().await {
+                Ok(()) => {
+                    session.user.set(None);
+                    nav.replace(Route::SignIn);
+                }
+                Err(e) => toasts.error(format!("Could not sign out: {}", e.message)),
+            }
+        });
+    };
+    view! {
+        <header class="topbar">
+            <Link to=Route::Boards class="brand">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Corkboard"
+            </Link>
+            <div class="topbar-slot" id="topbar-slot"></div>
+            {move || session.user.get().map(|user| {
+                let hue = util::hue_for(&user.id);
+                view! {
+                    <div class="topbar-user">
+                        <span class="avatar" style=format!("--hue:{hue}") aria-hidden="true">
+                            {util::initials(&user.display_name)}
+                        </span>
+                        <span class="topbar-name" data-testid="current-user">{user.display_name.clone()}</span>
+                        <button class="btn btn-ghost btn-sm" on:click=sign_out>"Sign out"</button>
+                    </div>
+                }
+            })}
+        </header>
+    }
+}

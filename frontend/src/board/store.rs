@@ -1,0 +1,502 @@
+//! `BoardStore`: the open board's state, shared by every component of the board through context.
+//!
+//! The confirmed `Model` lives in a non-reactive cell; after each change `reconcile` pushes the differences
+//! into fine-grained signals: one per card, one card-id list per list. So a move re-renders the two lists it
+//! touches and creates one DOM node, never the other 999 cards.
+
+use std::collections::HashMap;
+
+use corkboard_protocol::{Card, Event, EventKind, List, Member, PresenceUser, Role};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::dnd::DragUi;
+use super::live::{ConnState, Live, Transport};
+use super::model::{Layout, Model, PendingListMove, PendingMove};
+use crate::api::{self, ApiError};
+use crate::app::Session;
+use crate::route::Nav;
+use crate::toast::Toasts;
+use crate::util;
+
+/// The signals of one list.
+#[derive(Clone)]
+pub struct ListSlot {
+    pub title: ArcRwSignal<String>,
+    pub card_ids: ArcRwSignal<Vec<Uuid>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    Loading,
+    Ready,
+    /// Could not load; the message says why, and retrying may help.
+    Failed(String),
+    /// The board is gone for this user (deleted, or they were removed): nothing to retry.
+    Gone(String),
+}
+
+#[derive(Default)]
+struct Inner {
+    model: Option<Model>,
+    pending: Vec<PendingMove>,
+    pending_lists: Vec<PendingListMove>,
+    next_token: u64,
+    lists: HashMap<Uuid, ListSlot>,
+    cards: HashMap<Uuid, ArcRwSignal<Card>>,
+    /// The list each card is shown in (pending moves included).
+    card_list: HashMap<Uuid, Uuid>,
+    layout: Layout,
+    /// While a snapshot is being reloaded, events wait here and are replayed on top of it.
+    reloading: bool,
+    buffered: Vec<Event>,
+}
+
+#[derive(Clone, Copy)]
+pub struct BoardStore {
+    pub board_id: Uuid,
+    pub title: RwSignal<String>,
+    pub list_ids: RwSignal<Vec<Uuid>>,
+    pub members: RwSignal<Vec<Member>>,
+    pub presence: RwSignal<Vec<PresenceUser>>,
+    pub my_role: Memo<Option<Role>>,
+    pub load: RwSignal<LoadState>,
+    pub conn: RwSignal<ConnState>,
+    pub transport: RwSignal<Transport>,
+    pub open_card: RwSignal<Option<Uuid>>,
+    pub members_open: RwSignal<bool>,
+    /// Text for the screen reader's live region (moves by keyboard, drops).
+    pub announce: RwSignal<String>,
+    /// Bumped after every reconcile, for the few views that ask "does this still exist?".
+    pub revision: RwSignal<u64>,
+    pub drag: DragUi,
+    pub toasts: Toasts,
+    pub nav: Nav,
+    pub session: Session,
+    inner: StoredValue<Inner, LocalStorage>,
+    pub(super) live: StoredValue<Live, LocalStorage>,
+}
+
+impl BoardStore {
+    pub fn new(board_id: Uuid) -> Self {
+        let session = expect_context::<Session>();
+        let members = RwSignal::new(Vec::<Member>::new());
+        let my_role = Memo::new(move |_| {
+            let me = session.user.with(|u| u.as_ref().map(|u| u.id))?;
+            members.with(|ms| ms.iter().find(|m| m.user.id == me).map(|m| m.role))
+        });
+        BoardStore {
+            board_id,
+            title: RwSignal::new(String::new()),
+            list_ids: RwSignal::new(Vec::new()),
+            members,
+            presence: RwSignal::new(Vec::new()),
+            my_role,
+            load: RwSignal::new(LoadState::Loading),
+            conn: RwSignal::new(ConnState::Connecting),
+            transport: RwSignal::new(Transport::WebSocket),
+            open_card: RwSignal::new(None),
+            members_open: RwSignal::new(false),
+            announce: RwSignal::new(String::new()),
+            revision: RwSignal::new(0),
+            drag: DragUi::new(),
+            toasts: expect_context::<Toasts>(),
+            nav: expect_context::<Nav>(),
+            session,
+            inner: StoredValue::new_local(Inner::default()),
+            live: StoredValue::new_local(Live::default()),
+        }
+    }
+
+    pub fn can_edit(&self) -> bool {
+        self.my_role.get_untracked().is_some_and(Role::can_edit)
+    }
+
+    pub fn me(&self) -> Option<Uuid> {
+        self.session.user.with_untracked(|u| u.as_ref().map(|u| u.id))
+    }
+
+    // --- reading -----------------------------------------------------------------------------------------
+
+    pub fn list(&self, list_id: Uuid) -> Option<ListSlot> {
+        self.inner.try_with_value(|i| i.lists.get(&list_id).cloned()).flatten()
+    }
+
+    pub fn card(&self, card_id: Uuid) -> Option<ArcRwSignal<Card>> {
+        self.inner.try_with_value(|i| i.cards.get(&card_id).cloned()).flatten()
+    }
+
+    /// The list a card is shown in.
+    pub fn list_of(&self, card_id: Uuid) -> Option<Uuid> {
+        self.inner.try_with_value(|i| i.card_list.get(&card_id).copied()).flatten()
+    }
+
+    /// The cards shown in a list, in order.
+    pub fn cards_in(&self, list_id: Uuid) -> Vec<Uuid> {
+        self.inner.try_with_value(|i| i.layout.cards.get(&list_id).cloned().unwrap_or_default()).unwrap_or_default()
+    }
+
+    pub fn list_order(&self) -> Vec<Uuid> {
+        self.inner.try_with_value(|i| i.layout.lists.clone()).unwrap_or_default()
+    }
+
+    pub fn applied_seq(&self) -> Option<i64> {
+        self.inner.try_with_value(|i| i.model.as_ref().map(Model::seq)).flatten()
+    }
+
+    /// Moves not yet acked, to (re)send after a reconnect with their original `client_op_id`.
+    pub fn unconfirmed_moves(&self) -> Vec<PendingMove> {
+        self.inner
+            .try_with_value(|i| i.pending.iter().filter(|p| p.acked_seq.is_none()).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    // --- loading -----------------------------------------------------------------------------------------
+
+    /// Loads (or reloads) the snapshot. Live events that arrive meanwhile are kept and replayed on top.
+    pub fn reload(&self) {
+        let store = *self;
+        let started = store.inner.try_update_value(|i| !std::mem::replace(&mut i.reloading, true)).unwrap_or(false);
+        if !started {
+            return;
+        }
+        spawn_local(async move {
+            let result = api::snapshot(store.board_id).await;
+            let first_load = store.inner.try_with_value(|i| i.model.is_none()).unwrap_or(false);
+            match result {
+                Ok(snapshot) => {
+                    let buffered = store
+                        .inner
+                        .try_update_value(|i| {
+                            i.model = Some(Model::from_snapshot(snapshot));
+                            i.reloading = false;
+                            // Moves the snapshot already contains are confirmed.
+                            let seq = i.model.as_ref().map_or(0, Model::seq);
+                            i.pending.retain(|p| p.acked_seq.is_none_or(|s| s > seq));
+                            std::mem::take(&mut i.buffered)
+                        })
+                        .unwrap_or_default();
+                    store.reconcile();
+                    // Only on a change: re-setting Ready would redraw the whole board (and close open forms).
+                    if store.load.try_with_untracked(|l| *l != LoadState::Ready).unwrap_or(false) {
+                        let _ = store.load.try_set(LoadState::Ready);
+                    }
+                    for event in buffered {
+                        store.on_event(event);
+                    }
+                    if first_load {
+                        super::live::start(store);
+                    }
+                }
+                Err(e) => {
+                    store.inner.try_update_value(|i| i.reloading = false);
+                    store.handle_load_error(e, first_load);
+                }
+            }
+        });
+    }
+
+    fn handle_load_error(&self, e: ApiError, first_load: bool) {
+        if e.is_unauthorized() {
+            self.session.expired(self.nav, self.toasts);
+        } else if e.status == 404 {
+            self.gone("This board does not exist, or you are not a member of it.");
+        } else if first_load {
+            let _ = self.load.try_set(LoadState::Failed(e.message));
+        } else {
+            self.toasts.error(format!("Could not refresh the board: {}", e.message));
+        }
+    }
+
+    /// The board cannot be shown any more: stop the connection and say why.
+    pub fn gone(&self, why: &str) {
+        super::live::stop(*self);
+        let _ = self.load.try_set(LoadState::Gone(why.to_owned()));
+        let _ = self.open_card.try_set(None);
+    }
+
+    // --- live events -------------------------------------------------------------------------------------
+
+    /// One event from the socket or the SSE stream. Applied strictly in seq order: a repeat is ignored, a gap
+    /// means something was missed, and only a fresh snapshot can be trusted then.
+    pub fn on_event(&self, event: Event) {
+        enum Next {
+            Ignore,
+            Buffered,
+            Gap,
+            Apply,
+        }
+        let next = self
+            .inner
+            .try_update_value(|i| {
+                if i.reloading {
+                    i.buffered.push(event.clone());
+                    return Next::Buffered;
+                }
+                let Some(seq) = i.model.as_ref().map(Model::seq) else { return Next::Ignore };
+                if event.seq <= seq {
+                    Next::Ignore
+                } else if event.seq > seq + 1 {
+                    Next::Gap
+                } else {
+                    Next::Apply
+                }
+            })
+            .unwrap_or(Next::Ignore);
+        match next {
+            Next::Ignore | Next::Buffered => return,
+            Next::Gap => {
+                self.reload();
+                self.inner.try_update_value(|i| i.buffered.push(event));
+                return;
+            }
+            Next::Apply => {}
+        }
+
+        let me = self.me();
+        // Ours only if this tab made it: a move from our other tab should animate like anyone else's.
+        let own = event
+            .client_op_id
+            .as_ref()
+            .is_some_and(|op| self.inner.try_with_value(|i| i.pending.iter().any(|p| &p.op_id == op)).unwrap_or(false));
+        // Someone else's move: remember where the card was on screen to animate it into its new place.
+        let flip = match &event.kind {
+            EventKind::CardMoved { card_id, .. } if !own => {
+                util::card_element(card_id).map(|el| (*card_id, el.get_bounding_client_rect()))
+            }
+            _ => None,
+        };
+
+        self.inner.try_update_value(|i| {
+            if let Some(model) = i.model.as_mut() {
+                model.apply(&event);
+                let seq = model.seq();
+                if let Some(op) = &event.client_op_id {
+                    i.pending.retain(|p| &p.op_id != op);
+                }
+                i.pending.retain(|p| p.acked_seq.is_none_or(|s| s > seq));
+            }
+        });
+        self.reconcile();
+
+        match &event.kind {
+            EventKind::BoardDeleted {} => self.gone("This board was deleted."),
+            EventKind::MemberRemoved { user_id } if Some(*user_id) == me => {
+                self.gone("You were removed from this board.")
+            }
+            EventKind::CardDeleted { card_id, .. } if self.open_card.get_untracked() == Some(*card_id) => {
+                self.toasts.info("The card you had open was deleted by someone else.");
+            }
+            _ => {}
+        }
+        if let Some((card_id, before)) = flip {
+            super::dnd::animate_from(card_id, before);
+        }
+    }
+
+    pub fn on_ack(&self, op_id: &str, seq: i64) {
+        self.inner.try_update_value(|i| {
+            let applied = i.model.as_ref().map_or(0, Model::seq);
+            if seq <= applied {
+                i.pending.retain(|p| p.op_id != op_id);
+            } else if let Some(p) = i.pending.iter_mut().find(|p| p.op_id == op_id) {
+                p.acked_seq = Some(seq);
+            }
+        });
+        self.reconcile();
+    }
+
+    /// The server refused one of our moves: put the card back where the server has it, and say so.
+    pub fn on_move_rejected(&self, op_id: &str, message: &str) {
+        let removed = self
+            .inner
+            .try_update_value(|i| {
+                let before = i.pending.len();
+                i.pending.retain(|p| p.op_id != op_id);
+                before != i.pending.len()
+            })
+            .unwrap_or(false);
+        if removed {
+            self.reconcile();
+            self.toasts.error(format!("Your move was undone: {message}"));
+        }
+    }
+
+    // --- our own changes ---------------------------------------------------------------------------------
+
+    /// Moves a card at once on screen and sends the move; the server's event or ack confirms it.
+    pub fn move_card(&self, card_id: Uuid, list_id: Uuid, after_id: Option<Uuid>) {
+        if !self.can_edit() {
+            self.toasts.info("You can only view this board: moving cards needs the editor role.");
+            return;
+        }
+        let op = PendingMove { op_id: util::new_op_id(), card_id, list_id, after_id, acked_seq: None };
+        self.inner.try_update_value(|i| i.pending.push(op.clone()));
+        self.reconcile();
+        super::live::send_move(*self, op);
+    }
+
+    pub fn move_list(&self, list_id: Uuid, after_id: Option<Uuid>) {
+        if !self.can_edit() {
+            return;
+        }
+        let Some(token) = self.inner.try_update_value(|i| {
+            i.next_token += 1;
+            i.pending_lists.push(PendingListMove { token: i.next_token, list_id, after_id });
+            i.next_token
+        }) else {
+            return;
+        };
+        self.reconcile();
+        let store = *self;
+        spawn_local(async move {
+            let result = api::move_list(list_id, after_id).await;
+            store.inner.try_update_value(|i| {
+                i.pending_lists.retain(|p| p.token != token);
+                if let (Ok(Some(list)), Some(model)) = (&result, i.model.as_mut()) {
+                    model.upsert_list(list.clone());
+                }
+            });
+            store.reconcile();
+            if let Err(e) = result {
+                store.report(e, "Could not move the list");
+            }
+        });
+    }
+
+    /// A card as a REST call returned it.
+    pub fn put_card(&self, card: Card) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                m.upsert_card(card)
+            }
+        });
+        self.reconcile();
+    }
+
+    pub fn drop_card(&self, card_id: Uuid) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                m.cards.remove(&card_id);
+            }
+        });
+        self.reconcile();
+    }
+
+    pub fn put_list(&self, list: List) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                m.upsert_list(list)
+            }
+        });
+        self.reconcile();
+    }
+
+    pub fn drop_list(&self, list_id: Uuid) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                m.remove_list(list_id)
+            }
+        });
+        self.reconcile();
+    }
+
+    pub fn put_member(&self, member: Member) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                match m.members.iter_mut().find(|x| x.user.id == member.user.id) {
+                    Some(x) => *x = member,
+                    None => m.members.push(member),
+                }
+            }
+        });
+        self.reconcile();
+    }
+
+    pub fn drop_member(&self, user_id: Uuid) {
+        self.inner.try_update_value(|i| {
+            if let Some(m) = i.model.as_mut() {
+                m.members.retain(|x| x.user.id != user_id)
+            }
+        });
+        self.reconcile();
+    }
+
+    /// Tells the user why a call failed, in the server's words; a dead session goes back to sign-in.
+    pub fn report(&self, e: ApiError, what: &str) {
+        if e.is_unauthorized() {
+            self.session.expired(self.nav, self.toasts);
+        } else {
+            self.toasts.error(format!("{what}: {}", e.message));
+        }
+    }
+
+    // --- model → signals ---------------------------------------------------------------------------------
+
+    /// Pushes what changed into the signals, and nothing else: unchanged cards and lists are not touched.
+    fn reconcile(&self) {
+        struct Out {
+            title: String,
+            lists: Vec<Uuid>,
+            members: Vec<Member>,
+        }
+        let out = self.inner.try_update_value(|i| {
+            let model = i.model.as_ref()?;
+            let layout = model.layout(&i.pending, &i.pending_lists);
+
+            i.cards.retain(|id, _| model.cards.contains_key(id));
+            for card in model.cards.values() {
+                match i.cards.get(&card.id) {
+                    Some(sig) => {
+                        if sig.with_untracked(|c| c != card) {
+                            sig.set(card.clone());
+                        }
+                    }
+                    None => {
+                        i.cards.insert(card.id, ArcRwSignal::new(card.clone()));
+                    }
+                }
+            }
+
+            i.lists.retain(|id, _| layout.cards.contains_key(id));
+            i.card_list.clear();
+            for list in &model.lists {
+                let ids = layout.cards.get(&list.id).cloned().unwrap_or_default();
+                for id in &ids {
+                    i.card_list.insert(*id, list.id);
+                }
+                match i.lists.get(&list.id) {
+                    Some(slot) => {
+                        if slot.title.with_untracked(|t| t != &list.title) {
+                            slot.title.set(list.title.clone());
+                        }
+                        if slot.card_ids.with_untracked(|c| c != &ids) {
+                            slot.card_ids.set(ids);
+                        }
+                    }
+                    None => {
+                        let slot =
+                            ListSlot { title: ArcRwSignal::new(list.title.clone()), card_ids: ArcRwSignal::new(ids) };
+                        i.lists.insert(list.id, slot);
+                    }
+                }
+            }
+            let out =
+                Out { title: model.board.title.clone(), lists: layout.lists.clone(), members: model.members.clone() };
+            i.layout = layout;
+            Some(out)
+        });
+        let Some(Some(out)) = out else { return };
+        self.revision.update(|r| *r += 1);
+        if self.title.with_untracked(|t| t != &out.title) {
+            self.title.set(out.title);
+        }
+        if self.list_ids.with_untracked(|l| l != &out.lists) {
+            self.list_ids.set(out.lists);
+        }
+        if self.members.with_untracked(|m| m != &out.members) {
+            self.members.set(out.members);
+        }
+    }
+}

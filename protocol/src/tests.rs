@@ -1,0 +1,109 @@
+use super::*;
+use serde_json::json;
+
+fn card() -> Card {
+    Card {
+        id: Uuid::nil(),
+        board_id: Uuid::nil(),
+        list_id: Uuid::nil(),
+        title: "t".into(),
+        description: String::new(),
+        position: "a0".into(),
+        version: 1,
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        updated_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+#[test]
+fn event_frames_are_flat_with_type_kind_and_data() {
+    let event = Event {
+        seq: 7,
+        at: OffsetDateTime::UNIX_EPOCH,
+        actor_id: Some(Uuid::nil()),
+        client_op_id: Some("op-1".into()),
+        kind: EventKind::CardDeleted { card_id: Uuid::nil(), list_id: Uuid::nil() },
+    };
+    let frame = serde_json::to_value(ServerMsg::Event(event.clone())).unwrap();
+    assert_eq!(
+        frame,
+        json!({
+            "type": "event", "seq": 7, "at": "1970-01-01T00:00:00Z",
+            "actor_id": Uuid::nil(), "client_op_id": "op-1", "kind": "card_deleted",
+            "data": {"card_id": Uuid::nil(), "list_id": Uuid::nil()}
+        })
+    );
+    assert_eq!(serde_json::from_value::<ServerMsg>(frame).unwrap(), ServerMsg::Event(event));
+}
+
+#[test]
+fn event_kind_round_trips_through_log_columns() {
+    let kind = EventKind::CardCreated { card: card() };
+    let rebuilt = EventKind::from_parts(kind.name(), kind.data()).unwrap();
+    assert_eq!(rebuilt, kind);
+    let empty = EventKind::BoardDeleted {};
+    assert_eq!(empty.data(), json!({}));
+    assert_eq!(EventKind::from_parts("board_deleted", json!({})).unwrap(), empty);
+}
+
+#[test]
+fn after_id_absent_null_and_id_mean_end_first_and_after() {
+    let absent: CreateCardRequest = serde_json::from_value(json!({"title": "x"})).unwrap();
+    assert_eq!(absent.after_id, Placement::End);
+    let null: CreateCardRequest = serde_json::from_value(json!({"title": "x", "after_id": null})).unwrap();
+    assert_eq!(null.after_id, Placement::First);
+    let id = Uuid::from_u128(5);
+    let after: CreateListRequest = serde_json::from_value(json!({"title": "x", "after_id": id})).unwrap();
+    assert_eq!(after.after_id, Placement::After(id));
+    // And back: End omits the field, First sends null.
+    let first = CreateListRequest { title: "x".into(), after_id: Placement::First };
+    assert_eq!(serde_json::to_value(first).unwrap(), json!({"title": "x", "after_id": null}));
+    let end = CreateListRequest { title: "x".into(), after_id: Placement::End };
+    assert_eq!(serde_json::to_value(end).unwrap(), json!({"title": "x"}));
+}
+
+#[test]
+fn move_requests_require_after_id_but_accept_null() {
+    let list_id = Uuid::from_u128(1);
+    assert!(serde_json::from_value::<MoveCardRequest>(json!({"list_id": list_id})).is_err());
+    let first: MoveCardRequest = serde_json::from_value(json!({"list_id": list_id, "after_id": null})).unwrap();
+    assert_eq!(first.after_id, None);
+    assert!(serde_json::from_value::<MoveListRequest>(json!({})).is_err());
+    let msg: ClientMsg = serde_json::from_value(
+        json!({"type": "move_card", "client_op_id": "a", "card_id": list_id, "list_id": list_id, "after_id": null}),
+    )
+    .unwrap();
+    assert!(matches!(msg, ClientMsg::MoveCard { after_id: None, .. }));
+    assert!(serde_json::from_value::<ClientMsg>(json!({"type": "move_card", "client_op_id": "a"})).is_err());
+}
+
+#[test]
+fn roles_order_by_strength() {
+    assert!(Role::Owner > Role::Admin && Role::Admin > Role::Editor && Role::Editor > Role::Viewer);
+    assert!(Role::Editor.can_edit() && !Role::Viewer.can_edit());
+    assert!(Role::Admin.can_admin() && !Role::Editor.can_admin());
+    assert_eq!(serde_json::to_value(Role::Admin).unwrap(), json!("admin"));
+}
+
+#[test]
+fn simple_frames_have_only_a_type() {
+    assert_eq!(serde_json::to_value(ServerMsg::Reset).unwrap(), json!({"type": "reset"}));
+    assert_eq!(serde_json::to_value(ServerMsg::Pong).unwrap(), json!({"type": "pong"}));
+    assert_eq!(serde_json::from_value::<ClientMsg>(json!({"type": "ping"})).unwrap(), ClientMsg::Ping);
+}
+
+#[test]
+fn validation_normalises_and_explains() {
+    assert_eq!(validate_title("  Doing ").unwrap(), "Doing");
+    assert!(validate_title("   ").is_err());
+    assert!(validate_title(&"x".repeat(513)).is_err());
+    assert!(validate_title(&"é".repeat(512)).is_ok());
+    assert_eq!(validate_username("Ann_1").unwrap(), "ann_1");
+    assert!(validate_username("an").is_err());
+    assert!(validate_username("ann smith").is_err());
+    assert!(validate_password("1234567").is_err());
+    assert!(validate_password("12345678").is_ok());
+    assert!(validate_client_op_id("0b7f-4c").is_ok());
+    assert!(validate_client_op_id("").is_err());
+    assert!(validate_description(&"x".repeat(DESCRIPTION_MAX_BYTES + 1)).is_err());
+}

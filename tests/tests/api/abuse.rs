@@ -1,0 +1,60 @@
+//! Abuse: guessing passwords is throttled per account and per address.
+
+use corkboard_tests::{PASSWORD, assert_error, read, spawn_app};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn login(app: &corkboard_tests::TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_one_accounts_password_is_refused_with_429_and_retry_after() {
+    let app = spawn_app().await;
+    app.register("ann").await;
+    for _ in 0..5 {
+        assert_eq!(login(&app, "ann", "wrong password").await.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    let refused = login(&app, "ann", PASSWORD).await;
+
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    // Another account is not affected by Ann's attacker.
+    app.register("bob").await;
+    assert_eq!(login(&app, "bob", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spraying_many_accounts_from_one_address_is_refused_too() {
+    let app = spawn_app().await;
+    for i in 0..30 {
+        assert_eq!(login(&app, &format!("nobody{i}"), "wrong password").await.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    let refused = login(&app, "someone-else", "wrong password").await;
+
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_typos_then_the_right_password_signs_in() {
+    let app = spawn_app().await;
+    app.register("ann").await;
+    for _ in 0..3 {
+        assert_eq!(login(&app, "ann", "typo typo typo").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login(&app, "ann", PASSWORD).await.status(), StatusCode::OK);
+    // The success forgot the account's failures.
+    for _ in 0..4 {
+        assert_eq!(login(&app, "ann", "typo typo typo").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login(&app, "ann", PASSWORD).await.status(), StatusCode::OK);
+}

@@ -1,0 +1,19 @@
+//! Integration tests, one binary: the real server on a real port, a fresh database per test.
+
+mod abuse;
+mod abuse_bodies;
+mod auth;
+mod boards;
+mod cards;
+mod chaos;
+mod chaos_model;
+mod event_log;
+mod limits;
+mod lists;
+mod members;
+mod operations;
+mod ordering;
+mod realtime;
+mod realtime_fanout;
+mod smoke;
+mod sse;

@@ -1,0 +1,468 @@
+//! The board WebSocket: admission, fan-out, exactly-once moves, resume and reset, bad frames, limits and the
+//! closes (logout, removal, deletion, shutdown). Real sockets against the real server and Postgres.
+
+use std::time::{Duration, Instant};
+
+use corkboard_protocol::{EventKind, Role, ServerMsg, close_code};
+use corkboard_tests::ws::{Auth, try_connect, ws_request};
+use corkboard_tests::{TestApp, TestUser, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+async fn refused(app: &TestApp, board_id: Uuid, auth: Auth<'_>, origin: Option<&str>) -> (StatusCode, String) {
+    match try_connect(ws_request(app.addr, board_id, None, auth, origin)).await {
+        Ok(_) => panic!("the upgrade was accepted"),
+        Err((status, body)) => (status, body["error"]["code"].as_str().unwrap_or_default().to_owned()),
+    }
+}
+
+/// A second session of `user` (logged in again), with its own token.
+async fn login_again(app: &TestApp, user: &TestUser) -> String {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({"username": user.username, "password": corkboard_tests::PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refused_upgrade_is_a_plain_http_error_and_cookie_and_bearer_both_upgrade() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let gone = app.create_board(&ann, "Gone").await;
+    let (status, _) = app.call(Method::DELETE, &format!("/api/boards/{}", gone.id), Some(&ann), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let revoked = login_again(&app, &ann).await;
+    let (status, _) = app.call_with_cookie(Method::POST, "/api/auth/logout", &revoked, Some(&app.base_url), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let unauthorized = (StatusCode::UNAUTHORIZED, "unauthorized".to_owned());
+    assert_eq!(refused(&app, board.id, Auth::None, None).await, unauthorized);
+    assert_eq!(refused(&app, board.id, Auth::Bearer("not-a-token"), None).await, unauthorized);
+    assert_eq!(refused(&app, board.id, Auth::Cookie("not-a-token"), None).await, unauthorized);
+    assert_eq!(refused(&app, board.id, Auth::Bearer(&revoked), None).await, unauthorized);
+    assert_eq!(
+        refused(&app, board.id, Auth::Cookie(&ann.token), Some("https://evil.example")).await,
+        (StatusCode::FORBIDDEN, "origin_not_allowed".to_owned())
+    );
+    assert_eq!(
+        refused(&app, board.id, Auth::Bearer(&ann.token), Some("https://evil.example")).await,
+        (StatusCode::FORBIDDEN, "origin_not_allowed".to_owned())
+    );
+    assert_eq!(
+        refused(&app, board.id, Auth::Bearer(&bob.token), None).await,
+        (StatusCode::FORBIDDEN, "not_a_member".to_owned())
+    );
+    assert_eq!(
+        refused(&app, Uuid::now_v7(), Auth::Bearer(&ann.token), None).await,
+        (StatusCode::NOT_FOUND, "board_not_found".to_owned())
+    );
+    assert_eq!(
+        refused(&app, gone.id, Auth::Bearer(&ann.token), None).await,
+        (StatusCode::NOT_FOUND, "board_not_found".to_owned())
+    );
+    // An authorized request that is not an upgrade is refused in our shape too.
+    let (status, body) = app.call(Method::GET, &format!("/api/boards/{}/ws", board.id), Some(&ann), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "websocket_upgrade_required");
+
+    let by_cookie = try_connect(ws_request(app.addr, board.id, None, Auth::Cookie(&ann.token), Some(&app.base_url)))
+        .await
+        .expect("cookie upgrades from the app's origin");
+    let by_bearer = try_connect(ws_request(app.addr, board.id, None, Auth::Bearer(&ann.token), None))
+        .await
+        .expect("bearer upgrades");
+    assert_eq!(by_cookie.hello_seq, app.board_seq(board.id).await);
+    assert_eq!(by_bearer.hello_seq, by_cookie.hello_seq);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_frame_is_hello_with_the_board_the_seq_and_the_user() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, _, _) = app.board_with(&ann, 1, 2).await;
+    let request = ws_request(app.addr, board.id, None, Auth::Bearer(&ann.token), None);
+    let (mut raw, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+    use futures_util::StreamExt;
+    let first = tokio::time::timeout(corkboard_tests::ws::WAIT, raw.next()).await.expect("hello in time");
+    let text = first.expect("a frame").expect("a frame").into_text().expect("text");
+    let hello: Value = serde_json::from_str(text.as_str()).expect("json");
+    assert_eq!(hello, json!({"type": "hello", "board_id": board.id, "seq": 3, "user_id": ann.id}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_move_reaches_every_members_socket_once_with_the_next_seq() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let cat = app.register("cat").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
+    app.add_member(&ann, board.id, &bob, Role::Editor).await;
+    app.add_member(&ann, board.id, &cat, Role::Viewer).await;
+    let mut sockets = vec![
+        app.ws(&ann.token, board.id, None).await,
+        app.ws(&ann.token, board.id, None).await,
+        app.ws(&bob.token, board.id, None).await,
+        app.ws(&cat.token, board.id, None).await,
+    ];
+    let seq = app.board_seq(board.id).await;
+
+    let path = format!("/api/cards/{}/move", cards[0][0].id);
+    let body = json!({"list_id": lists[1].id, "after_id": null, "client_op_id": "op-rest-1"});
+    let (status, moved) = app.call(Method::POST, &path, Some(&bob), Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    // A second change is the fence: whatever comes before it is all the first one produced.
+    app.create_list(&ann, board.id, "Fence").await;
+
+    for socket in &mut sockets {
+        assert_eq!(socket.hello_seq, seq);
+        let event = socket.next_event().await;
+        assert_eq!(event.seq, seq + 1);
+        assert_eq!(event.actor_id, Some(bob.id));
+        assert_eq!(event.client_op_id.as_deref(), Some("op-rest-1"));
+        match event.kind {
+            EventKind::CardMoved { card_id, from_list_id, to_list_id, version, .. } => {
+                assert_eq!((card_id, from_list_id, to_list_id, version), (cards[0][0].id, lists[0].id, lists[1].id, 2));
+            }
+            other => panic!("expected card_moved, got {other:?}"),
+        }
+        let fence = socket.next_event().await;
+        assert_eq!((fence.seq, fence.kind.name()), (seq + 2, "list_created"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_move_is_acked_to_the_mover_and_reaches_the_others() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
+    app.add_member(&ann, board.id, &bob, Role::Editor).await;
+    let mut mover = app.ws(&ann.token, board.id, None).await;
+    let mut watcher = app.ws(&bob.token, board.id, None).await;
+    let seq = app.board_seq(board.id).await;
+
+    mover.move_card("op-ws-1", cards[0][1].id, lists[1].id, Some(cards[1][0].id)).await;
+
+    let mut ack = None;
+    let mut event = None;
+    while ack.is_none() || event.is_none() {
+        match mover.next_msg().await {
+            ServerMsg::Ack { client_op_id, seq } => ack = Some((client_op_id, seq)),
+            ServerMsg::Event(e) => event = Some(e),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ack, Some(("op-ws-1".to_owned(), seq + 1)));
+    let seen = watcher.next_event().await;
+    assert_eq!(Some(&seen), event.as_ref());
+    assert_eq!((seen.seq, seen.actor_id, seen.client_op_id.as_deref()), (seq + 1, Some(ann.id), Some("op-ws-1")));
+    let snapshot = app.snapshot(&ann, board.id).await;
+    assert_eq!(corkboard_tests::card_ids(&snapshot)[1], vec![cards[1][0].id, cards[0][1].id, cards[1][1].id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resent_client_op_id_moves_nothing_and_produces_no_event() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
+    app.add_member(&ann, board.id, &bob, Role::Viewer).await;
+    let mut watcher = app.ws(&bob.token, board.id, None).await;
+    let mut mover = app.ws(&ann.token, board.id, None).await;
+    let seq = app.board_seq(board.id).await;
+
+    mover.move_card("op-1", cards[0][0].id, lists[1].id, None).await;
+    let first = mover.ping_pong().await;
+    let (state_after_first, log_after_first) = app.board_state(&ann, board.id).await;
+    // The resend, as after a reconnect: on a new socket, even with another target.
+    drop(mover);
+    let mut again = app.ws(&ann.token, board.id, None).await;
+    again.move_card("op-1", cards[0][0].id, lists[0].id, Some(cards[0][1].id)).await;
+    let second = again.ping_pong().await;
+    // And over REST, the same code path.
+    let path = format!("/api/cards/{}/move", cards[0][0].id);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&ann),
+            Some(json!({"list_id": lists[0].id, "after_id": null, "client_op_id": "op-1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["seq"], seq + 1);
+
+    assert!(first.contains(&ServerMsg::Ack { client_op_id: "op-1".into(), seq: seq + 1 }), "{first:?}");
+    assert_eq!(second, vec![ServerMsg::Ack { client_op_id: "op-1".into(), seq: seq + 1 }]);
+    assert_eq!(app.board_state(&ann, board.id).await, (state_after_first, log_after_first));
+    app.create_list(&ann, board.id, "Fence").await;
+    assert_eq!(watcher.next_event().await.seq, seq + 1);
+    assert_eq!(watcher.next_event().await.kind.name(), "list_created", "no second event for the resent op");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_with_since_replays_exactly_the_missed_events_in_order() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 3).await;
+    let socket = app.ws(&ann.token, board.id, None).await;
+    let last_applied = socket.hello_seq;
+    drop(socket);
+
+    for (i, card) in cards[0].iter().enumerate() {
+        app.move_card(&ann, card.id, lists[1].id, None).await;
+        app.create_card(&ann, lists[0].id, &format!("new {i}")).await;
+    }
+    let mut resumed = app.ws(&ann.token, board.id, Some(last_applied)).await;
+    app.create_list(&ann, board.id, "Live").await;
+
+    assert_eq!(resumed.hello_seq, last_applied + 6);
+    let replayed = resumed.events(7).await;
+    let seqs: Vec<i64> = replayed.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (last_applied + 1..=last_applied + 7).collect::<Vec<_>>());
+    let stored = app.events(board.id).await;
+    assert_eq!(replayed[..], stored[last_applied as usize..], "the replay is the log, byte for byte");
+    assert_eq!(replayed[6].kind.name(), "list_created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_since_the_log_cannot_serve_gets_reset_and_then_live_events() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, _, _) = app.board_with(&ann, 1, 1).await;
+    let seq = app.board_seq(board.id).await;
+
+    // A seq this board never had (a client that kept state from a restored backup, say).
+    let mut socket = app.ws(&ann.token, board.id, Some(seq + 100)).await;
+    assert_eq!(socket.next_msg().await, ServerMsg::Reset);
+    app.create_list(&ann, board.id, "After the reset").await;
+    assert_eq!(socket.next_event().await.seq, seq + 1);
+
+    // A negative seq is a bad request, not a stream.
+    let (status, _) = app.call(Method::GET, &format!("/api/boards/{}/ws?since=-1", board.id), Some(&ann), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_get_error_frames_and_the_socket_stays_open() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 1).await;
+    let (other, other_lists, other_cards) = app.board_with(&ann, 1, 1).await;
+    let other_log = app.event_log(other.id).await;
+    let mut socket = app.ws(&ann.token, board.id, None).await;
+
+    let cases: Vec<(String, Option<&str>, &str)> = vec![
+        ("this is not json".into(), None, "malformed_json"),
+        (json!({"type": "dance"}).to_string(), None, "invalid_frame"),
+        (json!(["move_card"]).to_string(), None, "invalid_frame"),
+        (json!({"type": "move_card", "client_op_id": "op-a"}).to_string(), Some("op-a"), "invalid_frame"),
+        (
+            json!({"type": "move_card", "client_op_id": "op-b", "card_id": "nope", "list_id": lists[0].id, "after_id": null})
+                .to_string(),
+            Some("op-b"),
+            "invalid_frame",
+        ),
+        // Another board's card, a card that does not exist, another board's list, a bad op id.
+        (move_frame("op-c", other_cards[0][0].id, other_lists[0].id, None), Some("op-c"), "card_not_found"),
+        (move_frame("op-d", Uuid::now_v7(), lists[0].id, None), Some("op-d"), "card_not_found"),
+        (move_frame("op-e", cards[0][0].id, other_lists[0].id, None), Some("op-e"), "stale_position"),
+        (move_frame("op-f", cards[0][0].id, lists[1].id, Some(other_cards[0][0].id)), Some("op-f"), "stale_position"),
+        (move_frame("not an op id!", cards[0][0].id, lists[1].id, None), Some("not an op id!"), "validation_failed"),
+    ];
+    for (text, op, code) in cases {
+        socket.send_text(text.clone()).await;
+        match socket.next_msg().await {
+            ServerMsg::Error { client_op_id, code: got, message } => {
+                assert_eq!((client_op_id.as_deref(), got.as_str()), (op, code), "for {text}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("for {text}: expected an error frame, got {other:?}"),
+        }
+    }
+    socket.send_binary(vec![1, 2, 3]).await;
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "unsupported_frame"));
+
+    assert_eq!(socket.ping_pong().await, vec![], "still open, and nothing was changed");
+    assert_eq!(app.event_log(other.id).await, other_log);
+    assert_eq!(app.board_seq(board.id).await, socket.hello_seq);
+}
+
+fn move_frame(op: &str, card_id: Uuid, list_id: Uuid, after_id: Option<Uuid>) -> String {
+    json!({"type": "move_card", "client_op_id": op, "card_id": card_id, "list_id": list_id, "after_id": after_id})
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_cannot_move_over_the_socket() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let vic = app.register("vic").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 1).await;
+    app.add_member(&ann, board.id, &vic, Role::Viewer).await;
+    let mut socket = app.ws(&vic.token, board.id, None).await;
+    socket.move_card("op-v", cards[0][0].id, lists[1].id, None).await;
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "forbidden"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_over_64_kib_closes_the_socket_with_1009_and_64_kib_is_fine() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let mut socket = app.ws(&ann.token, board.id, None).await;
+
+    // Exactly 64 KiB: read, and answered as the bad frame it is.
+    socket.send_text(" ".repeat(64 * 1024)).await;
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "malformed_json"));
+    socket.send_text("x".repeat(65 * 1024)).await;
+    assert_eq!(socket.until_close().await.1, Some(close_code::MESSAGE_TOO_BIG));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_its_message_rate_is_closed_with_1008() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let mut socket = app.ws(&ann.token, board.id, None).await;
+
+    for _ in 0..200 {
+        socket.send_text(r#"{"type":"ping"}"#).await;
+    }
+    let (seen, code) = socket.until_close().await;
+    assert_eq!(code, Some(close_code::POLICY_VIOLATION));
+    let pongs = seen.iter().filter(|m| **m == ServerMsg::Pong).count();
+    assert!((50..200).contains(&pongs), "the burst is served, then the socket closes ({pongs} pongs)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_closes_that_sessions_sockets_with_4001_within_a_second() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let other_session = login_again(&app, &ann).await;
+    let mut doomed = app.ws(&ann.token, board.id, None).await;
+    let mut also_doomed = app.ws(&ann.token, board.id, None).await;
+    let mut survivor = app.ws(&other_session, board.id, None).await;
+
+    let started = Instant::now();
+    let (status, _) = app.call(Method::POST, "/api/auth/logout", Some(&ann), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    assert_eq!(doomed.until_close().await.1, Some(close_code::SESSION_REVOKED));
+    assert_eq!(also_doomed.until_close().await.1, Some(close_code::SESSION_REVOKED));
+    assert!(started.elapsed() < Duration::from_secs(1), "closed after {:?}", started.elapsed());
+    assert_eq!(survivor.ping_pong().await, vec![]);
+    assert_eq!(refused(&app, board.id, Auth::Bearer(&ann.token), None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_is_closed_with_4003_within_a_second_and_cannot_upgrade_again() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let elsewhere = app.create_board(&ann, "Elsewhere").await;
+    app.add_member(&ann, board.id, &bob, Role::Editor).await;
+    app.add_member(&ann, elsewhere.id, &bob, Role::Editor).await;
+    let mut bobs = app.ws(&bob.token, board.id, None).await;
+    let mut bobs_elsewhere = app.ws(&bob.token, elsewhere.id, None).await;
+    let mut anns = app.ws(&ann.token, board.id, None).await;
+
+    let started = Instant::now();
+    let path = format!("/api/boards/{}/members/{}", board.id, bob.id);
+    let (status, body) = app.call(Method::DELETE, &path, Some(&ann), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    let (seen, code) = bobs.until_close().await;
+    assert!(started.elapsed() < Duration::from_secs(1), "closed after {:?}", started.elapsed());
+    assert_eq!(code, Some(close_code::MEMBERSHIP_REVOKED));
+    assert!(matches!(seen.last(), Some(ServerMsg::Event(e)) if e.kind == EventKind::MemberRemoved { user_id: bob.id }));
+    assert_eq!(anns.next_event().await.kind, EventKind::MemberRemoved { user_id: bob.id });
+    assert_eq!(bobs_elsewhere.ping_pong().await, vec![], "other boards are not affected");
+    assert_eq!(
+        refused(&app, board.id, Auth::Bearer(&bob.token), None).await,
+        (StatusCode::FORBIDDEN, "not_a_member".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_board_sends_board_deleted_then_closes_every_socket_with_4004() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let board = app.create_board(&ann, "Plans").await;
+    app.add_member(&ann, board.id, &bob, Role::Viewer).await;
+    let mut sockets = vec![app.ws(&ann.token, board.id, None).await, app.ws(&bob.token, board.id, None).await];
+
+    let (status, _) = app.call(Method::DELETE, &format!("/api/boards/{}", board.id), Some(&ann), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    for socket in &mut sockets {
+        let (seen, code) = socket.until_close().await;
+        assert_eq!(code, Some(close_code::BOARD_DELETED));
+        assert!(matches!(seen.last(), Some(ServerMsg::Event(e)) if e.kind == EventKind::BoardDeleted {}), "{seen:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_lists_each_watching_user_once_and_follows_joins_and_leaves() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
+    let board = app.create_board(&ann, "Plans").await;
+    app.add_member(&ann, board.id, &bob, Role::Viewer).await;
+
+    let mut first = app.ws(&ann.token, board.id, None).await;
+    assert_eq!(first.next_presence().await, vec![(ann.id, "ann".to_owned())]);
+    let mut second = app.ws(&ann.token, board.id, None).await;
+    assert_eq!(second.next_presence().await, vec![(ann.id, "ann".to_owned())], "de-duplicated per user");
+    let bobs = app.ws(&bob.token, board.id, None).await;
+    let both = vec![(ann.id, "ann".to_owned()), (bob.id, "bob".to_owned())];
+    assert_eq!(first.next_presence().await, both);
+    assert_eq!(second.next_presence().await, both);
+    drop(bobs);
+    assert_eq!(first.next_presence().await, vec![(ann.id, "ann".to_owned())]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_the_server_down_closes_sockets_with_1001() {
+    let mut app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let mut socket = app.ws(&ann.token, board.id, None).await;
+
+    let stopping = tokio::spawn(async move {
+        app.stop_server().await;
+        app
+    });
+
+    assert_eq!(socket.until_close().await.1, Some(close_code::GOING_AWAY));
+    let _app = stopping.await.expect("the server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: waits out the 60 s heartbeat timeout"]
+async fn the_server_pings_every_25_s_and_drops_a_peer_silent_for_60_s() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let board = app.create_board(&ann, "Plans").await;
+    let mut silent = app.ws(&ann.token, board.id, None).await;
+    let started = Instant::now();
+
+    // Not reading means not answering pings either (the client library answers when it reads).
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    let (pings, _) = silent.pings_until_end(Duration::from_secs(5)).await;
+
+    assert_eq!(pings, 2, "pings at 25 s and 50 s");
+    assert!(started.elapsed() < Duration::from_secs(70));
+}
