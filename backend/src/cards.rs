@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldErrors, Resource};
-use crate::events::{BoardTx, applied_op_seq};
+use crate::events::{BoardTx, OpOutcome};
 use crate::extract::{Json, Path};
 use crate::lists::list_tx;
 use crate::placement::{Siblings, place};
+use crate::positions::{MAX_KEY_LEN, key_between};
 use crate::state::AppState;
 use crate::telemetry::MOVE_COMMIT_SECONDS;
 
@@ -67,7 +68,7 @@ async fn create_card(
     )
     .fetch_one(btx.conn())
     .await?;
-    btx.emit(&EventKind::CardCreated { card: card.clone() }, None).await?;
+    btx.emit(&EventKind::CardCreated { card: card.clone() }, None);
     btx.commit().await?;
     Ok((StatusCode::CREATED, Json(card)))
 }
@@ -117,7 +118,7 @@ async fn update_card(
     )
     .fetch_one(btx.conn())
     .await?;
-    btx.emit(&EventKind::CardUpdated { card: card.clone() }, None).await?;
+    btx.emit(&EventKind::CardUpdated { card: card.clone() }, None);
     btx.commit().await?;
     Ok(Json(card))
 }
@@ -145,7 +146,7 @@ async fn delete_card(
         .fetch_optional(btx.conn())
         .await?
         .ok_or(AppError::NotFound(Resource::Card))?;
-    btx.emit(&EventKind::CardDeleted { card_id, list_id }, None).await?;
+    btx.emit(&EventKind::CardDeleted { card_id, list_id }, None);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -174,8 +175,11 @@ async fn move_card_handler(
 
 /// Moves a card: THE move path, shared by `POST /api/cards/{id}/move` and the WebSocket `move_card` frame.
 ///
-/// A `client_op_id` that this user already applied on the board is not applied again: the answer carries the
-/// first application's seq. With `within_board`, a card of any other board is `card_not_found`.
+/// A `client_op_id` that this user already sent on the board gets its first outcome again: the first
+/// application's seq, or the same refusal. With `within_board`, a card of any other board is `card_not_found`.
+///
+/// Round trips, because the board's lock is held from the second to the last: BEGIN, lock, one read of
+/// everything the move depends on, the card update, the event with the seq bump and NOTIFY, COMMIT.
 pub async fn move_card(
     state: &AppState,
     actor_id: Uuid,
@@ -187,33 +191,134 @@ pub async fn move_card(
     if let Some(op) = &req.client_op_id {
         validate_client_op_id(op).map_err(|problem| AppError::validation("client_op_id", problem))?;
     }
-    let board_id = board_of_card(&state.db, card_id).await?;
-    if within_board.is_some_and(|b| b != board_id) {
+    let mut btx = BoardTx::begin_for_card(&state.db, card_id, actor_id).await?;
+    if within_board.is_some_and(|board_id| board_id != btx.board_id) {
         return Err(AppError::NotFound(Resource::Card));
     }
-    let mut btx = BoardTx::begin(&state.db, board_id, actor_id, Resource::Card).await?;
-    btx.require(Role::Editor)?;
-    if let Some(op) = &req.client_op_id
-        && let Some(seq) = applied_op_seq(btx.conn(), board_id, actor_id, op).await?
-    {
+    let view = MoveView::read(&mut btx, card_id, &req).await?;
+    match &view.outcome {
         // Already applied (a resend after a reconnect): report the first result, change nothing.
-        let card = fetch_card(btx.conn(), card_id).await?;
-        return Ok(MoveCardResponse { card, seq });
+        Some(OpOutcome::Applied(seq)) => {
+            let card = fetch_card(btx.conn(), card_id).await?;
+            return Ok(MoveCardResponse { card, seq: *seq });
+        }
+        // Already refused: the client rolled it back, so a late copy must not apply it now.
+        Some(OpOutcome::Refused(code)) => return Err(move_refusal(code)),
+        None => {}
     }
-    let from_list_id = sqlx::query_scalar!("select list_id from cards where id = $1", card_id)
-        .fetch_optional(btx.conn())
-        .await?
-        .ok_or(AppError::NotFound(Resource::Card))?;
-    let target_in_board =
-        sqlx::query_scalar!("select 1 as one from lists where id = $1 and board_id = $2", req.list_id, board_id)
-            .fetch_optional(btx.conn())
-            .await?
-            .is_some();
-    if !target_in_board {
+    match apply_move(&mut btx, card_id, &req, view).await {
+        Ok(moved) => {
+            btx.commit().await?;
+            metrics::histogram!(MOVE_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+            Ok(moved)
+        }
+        Err(refusal) => {
+            // A final refusal is remembered under the board lock, ordered against every other copy of the op.
+            // These errors come from checks, never from a failed statement, so the transaction is still usable.
+            if let (Some(op), Some(code)) = (&req.client_op_id, final_refusal_code(&refusal)) {
+                btx.commit_refusal(op, code).await?;
+            }
+            Err(refusal)
+        }
+    }
+}
+
+/// Everything a move depends on, read in one statement once the board is locked.
+struct MoveView {
+    outcome: Option<OpOutcome>,
+    /// The card's list now; `None` when the card is gone.
+    from_list_id: Option<Uuid>,
+    target_in_board: bool,
+    /// The neighbours' keys at the target place: the key goes between them.
+    before: Option<String>,
+    after: Option<String>,
+    /// For `after_id`: whether that card is (still) in the target list.
+    anchor_found: bool,
+}
+
+impl MoveView {
+    async fn read(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest) -> AppResult<Self> {
+        let placement = Placement::from_after_id(req.after_id);
+        let (mode, anchor) = match placement {
+            Placement::End => ("end", None),
+            Placement::First => ("first", None),
+            Placement::After(after) => ("after", Some(after)),
+        };
+        let board_id = btx.board_id;
+        let actor_id = btx.actor_id;
+        let row = sqlx::query!(
+            r#"with op as (
+                   select seq, null::text as code from events
+                     where board_id = $1 and actor_id = $2 and client_op_id = $3
+                   union all
+                   select null, code from refused_ops where board_id = $1 and actor_id = $2 and client_op_id = $3
+                   limit 1
+               ),
+               anchor as (
+                   select case $7::text
+                       when 'end' then (select max(position) from cards where list_id = $5 and id <> $4)
+                       when 'after' then (select position from cards where id = $6 and list_id = $5)
+                   end as position
+               )
+               select
+                   (select seq from op) as "applied_seq?",
+                   (select code from op) as "refused_code?",
+                   (select list_id from cards where id = $4) as "from_list_id?",
+                   exists(select 1 from lists where id = $5 and board_id = $1) as "target_in_board!",
+                   (select position from anchor) as "before?",
+                   case when $7::text = 'end' then null else (
+                       select min(position) from cards
+                       where list_id = $5 and id <> $4 and position > coalesce((select position from anchor), '')
+                   ) end as "after?""#,
+            board_id,
+            actor_id,
+            req.client_op_id.as_deref(),
+            card_id,
+            req.list_id,
+            anchor,
+            mode,
+        )
+        .fetch_one(btx.conn())
+        .await?;
+        let outcome = match (row.applied_seq, row.refused_code) {
+            (Some(seq), _) => Some(OpOutcome::Applied(seq)),
+            (None, Some(code)) => Some(OpOutcome::Refused(code)),
+            (None, None) => None,
+        };
+        Ok(Self {
+            outcome,
+            from_list_id: row.from_list_id,
+            target_in_board: row.target_in_board,
+            anchor_found: anchor.is_none() || row.before.is_some(),
+            before: row.before,
+            after: row.after,
+        })
+    }
+}
+
+/// The move itself, inside the board's transaction: checks, the new key, the update and its event.
+async fn apply_move(
+    btx: &mut BoardTx,
+    card_id: Uuid,
+    req: &MoveCardRequest,
+    view: MoveView,
+) -> AppResult<MoveCardResponse> {
+    btx.require(Role::Editor)?;
+    let from_list_id = view.from_list_id.ok_or(AppError::NotFound(Resource::Card))?;
+    let placement = Placement::from_after_id(req.after_id);
+    if placement == Placement::After(card_id) {
+        return Err(AppError::validation("after_id", "must not be the item being moved"));
+    }
+    if !view.target_in_board || !view.anchor_found {
         return Err(AppError::StalePosition);
     }
-    let placement = Placement::from_after_id(req.after_id);
-    let position = place(&mut btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?;
+    let key = key_between(view.before.as_deref(), view.after.as_deref()).map_err(AppError::internal)?;
+    let position = if key.len() <= MAX_KEY_LEN {
+        key
+    } else {
+        // Rare: the keys here grew long. The general path rebalances the list and places again.
+        place(btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?
+    };
     let card = sqlx::query_as!(
         Card,
         "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
@@ -232,24 +337,33 @@ pub async fn move_card(
         position: card.position.clone(),
         version: card.version,
     };
-    let seq = btx.emit(&moved, req.client_op_id.as_deref()).await?;
-    btx.commit().await?;
-    metrics::histogram!(MOVE_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+    let seq = btx.emit(&moved, req.client_op_id.as_deref());
     Ok(MoveCardResponse { card, seq })
 }
 
-/// The board a card belongs to; 404 when there is no such card.
-async fn board_of_card(db: &PgPool, card_id: Uuid) -> AppResult<Uuid> {
-    sqlx::query_scalar!("select board_id from cards where id = $1", card_id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(AppError::NotFound(Resource::Card))
+/// The code under which a refused move is remembered; `None` for errors that are not final (the database was
+/// unavailable, a bug): the client retries those with the same `client_op_id`.
+fn final_refusal_code(err: &AppError) -> Option<&'static str> {
+    match err {
+        AppError::StalePosition => Some("stale_position"),
+        AppError::Forbidden(_) => Some("forbidden"),
+        AppError::NotFound(Resource::Card) => Some("card_not_found"),
+        _ => None,
+    }
+}
+
+/// The error a remembered refusal is answered with again.
+fn move_refusal(code: &str) -> AppError {
+    match code {
+        "forbidden" => AppError::Forbidden("Viewers cannot change this board."),
+        "card_not_found" => AppError::NotFound(Resource::Card),
+        _ => AppError::StalePosition,
+    }
 }
 
 /// A transaction on the board of `card_id`; strangers get `card_not_found`.
 async fn card_tx(db: &PgPool, actor_id: Uuid, card_id: Uuid) -> AppResult<BoardTx> {
-    let board_id = board_of_card(db, card_id).await?;
-    BoardTx::begin(db, board_id, actor_id, Resource::Card).await
+    BoardTx::begin_for_card(db, card_id, actor_id).await
 }
 
 /// A card as it is now in the caller's transaction; 404 when it is gone.

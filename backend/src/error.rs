@@ -74,12 +74,18 @@ pub enum AppError {
     VersionConflict(Box<Card>),
     #[error("stale position")]
     StalePosition,
+    /// 405: a known path with a method it does not take (axum adds the `Allow` header).
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
+    /// 429 on the realtime endpoints: the user holds too many live streams already.
+    #[error("too many connections")]
+    TooManyConnections,
     /// 503: the database cannot be reached right now; the client may retry.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -112,9 +118,10 @@ impl AppError {
             | AppError::AlreadyMember
             | AppError::VersionConflict(_)
             | AppError::StalePosition => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } | AppError::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,11 +147,18 @@ impl AppError {
                 "stale_position",
                 "The board changed under you: that place no longer exists. Nothing was moved.".into(),
             ),
+            AppError::MethodNotAllowed => {
+                ("method_not_allowed", "This endpoint does not accept that method; see the Allow header.".into())
+            }
             AppError::PayloadTooLarge => ("payload_too_large", "The request body is too large.".into()),
             AppError::UnsupportedMediaType => {
                 ("unsupported_media_type", "Send JSON with Content-Type: application/json.".into())
             }
             AppError::RateLimited { .. } => ("rate_limited", "Too many attempts; try again later.".into()),
+            AppError::TooManyConnections => (
+                "too_many_connections",
+                "You have too many live connections open; close some tabs and try again.".into(),
+            ),
             AppError::Unavailable(_) => {
                 ("service_unavailable", "The database is unavailable right now; try again shortly.".into())
             }

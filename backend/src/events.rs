@@ -21,6 +21,15 @@ pub struct BoardTx {
     base_seq: i64,
     /// The seq of the newest event appended so far (== `base_seq` when none).
     seq: i64,
+    /// Events appended so far, written by `commit` in the statement that advances the seq.
+    pending: Vec<PendingEvent>,
+}
+
+struct PendingEvent {
+    seq: i64,
+    kind: &'static str,
+    data: serde_json::Value,
+    client_op_id: Option<String>,
 }
 
 impl BoardTx {
@@ -41,7 +50,29 @@ impl BoardTx {
         .await?
         .ok_or(AppError::NotFound(missing))?;
         let role = row.role.ok_or(AppError::NotFound(missing))?;
-        Ok(Self { tx, board_id, actor_id, role, base_seq: row.seq, seq: row.seq })
+        Ok(Self { tx, board_id, actor_id, role, base_seq: row.seq, seq: row.seq, pending: Vec::new() })
+    }
+
+    /// Like `begin`, on the board of `card_id`, found in the same statement that locks it (a card never changes
+    /// boards). A missing card, or one the actor may not know of, is `card_not_found`. The card itself is not
+    /// locked: read it after this returns.
+    pub async fn begin_for_card(db: &PgPool, card_id: Uuid, actor_id: Uuid) -> AppResult<Self> {
+        let mut tx = db.begin().await?;
+        let row = sqlx::query!(
+            r#"select b.id, b.seq, m.role as "role?: Role"
+               from cards c
+               join boards b on b.id = c.board_id
+               left join board_members m on m.board_id = b.id and m.user_id = $2
+               where c.id = $1 and b.deleted_at is null
+               for update of b"#,
+            card_id,
+            actor_id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound(Resource::Card))?;
+        let role = row.role.ok_or(AppError::NotFound(Resource::Card))?;
+        Ok(Self { tx, board_id: row.id, actor_id, role, base_seq: row.seq, seq: row.seq, pending: Vec::new() })
     }
 
     /// Refuses the change unless the actor's role is at least `min`.
@@ -61,22 +92,17 @@ impl BoardTx {
         &mut self.tx
     }
 
-    /// Appends one event with the board's next seq, and returns that seq.
-    pub async fn emit(&mut self, kind: &EventKind, client_op_id: Option<&str>) -> AppResult<i64> {
-        let seq = self.seq + 1;
-        sqlx::query!(
-            "insert into events (board_id, seq, kind, data, actor_id, client_op_id) values ($1, $2, $3, $4, $5, $6)",
-            self.board_id,
-            seq,
-            kind.name(),
-            kind.data(),
-            self.actor_id,
-            client_op_id,
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        self.seq = seq;
-        Ok(seq)
+    /// Appends one event with the board's next seq, and returns that seq. It is written at `commit`, together
+    /// with the seq it advances: one statement for every event of the transaction.
+    pub fn emit(&mut self, kind: &EventKind, client_op_id: Option<&str>) -> i64 {
+        self.seq += 1;
+        self.pending.push(PendingEvent {
+            seq: self.seq,
+            kind: kind.name(),
+            data: kind.data(),
+            client_op_id: client_op_id.map(str::to_owned),
+        });
+        self.seq
     }
 
     /// The seq the next appended event will get.
@@ -84,14 +110,34 @@ impl BoardTx {
         self.seq + 1
     }
 
-    /// Commits; when events were appended, advances the board's seq and rings the doorbell (delivered on commit).
+    /// Commits; when events were appended, writes them, advances the board's seq and rings the doorbell, all in
+    /// one statement (NOTIFY is delivered only on commit, so listeners never read ahead of the log).
     pub async fn commit(mut self) -> AppResult<i64> {
-        if self.seq > self.base_seq {
-            // The seq advances and the doorbell rings in one statement; NOTIFY is delivered only on commit.
+        if !self.pending.is_empty() {
+            let mut seqs = Vec::with_capacity(self.pending.len());
+            let mut kinds = Vec::with_capacity(self.pending.len());
+            let mut data = Vec::with_capacity(self.pending.len());
+            let mut ops = Vec::with_capacity(self.pending.len());
+            for event in self.pending.drain(..) {
+                seqs.push(event.seq);
+                kinds.push(event.kind.to_owned());
+                data.push(event.data);
+                ops.push(event.client_op_id);
+            }
             sqlx::query!(
-                "with bumped as (update boards set seq = $2, updated_at = now() where id = $1)
-                 select pg_notify($3, $4)",
+                r#"with appended as (
+                       insert into events (board_id, seq, kind, data, actor_id, client_op_id)
+                       select $1, e.seq, e.kind, e.data, $2, e.client_op_id
+                       from unnest($3::int8[], $4::text[], $5::jsonb[], $6::text[]) as e(seq, kind, data, client_op_id)
+                   ),
+                   bumped as (update boards set seq = $7, updated_at = now() where id = $1)
+                   select pg_notify($8, $9)"#,
                 self.board_id,
+                self.actor_id,
+                &seqs,
+                &kinds,
+                &data,
+                &ops as &[Option<String>],
                 self.seq,
                 BOARD_EVENTS_CHANNEL,
                 format!("{}:{}", self.board_id, self.seq),
@@ -105,21 +151,36 @@ impl BoardTx {
     }
 }
 
-/// The seq of the event that a user's earlier operation produced on this board, if it was applied already.
-pub async fn applied_op_seq(
-    conn: &mut PgConnection,
-    board_id: Uuid,
-    actor_id: Uuid,
-    client_op_id: &str,
-) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar!(
-        "select seq from events where board_id = $1 and actor_id = $2 and client_op_id = $3",
-        board_id,
-        actor_id,
-        client_op_id,
-    )
-    .fetch_optional(conn)
-    .await?)
+/// What became of an operation a user sent earlier on this board (read by the move path under the board lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpOutcome {
+    /// Applied as the event with this seq.
+    Applied(i64),
+    /// Refused for good with this error code (see `BoardTx::commit_refusal`).
+    Refused(String),
+}
+
+impl BoardTx {
+    /// Remembers that `client_op_id` was refused for good with `code`, and commits (the transaction made no other
+    /// change). A later copy of the same operation gets the same refusal.
+    pub async fn commit_refusal(mut self, client_op_id: &str, code: &str) -> AppResult<()> {
+        if !self.pending.is_empty() {
+            // A refusal after an event was appended would commit half a change; drop the transaction instead.
+            return Err(AppError::internal("a refusal was recorded after events were appended"));
+        }
+        sqlx::query!(
+            "insert into refused_ops (board_id, actor_id, client_op_id, code) values ($1, $2, $3, $4)
+             on conflict do nothing",
+            self.board_id,
+            self.actor_id,
+            client_op_id,
+            code,
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 /// The events of a board after `since`, oldest first, at most `limit` of them.

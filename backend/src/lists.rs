@@ -58,7 +58,7 @@ async fn create_list(
     )
     .fetch_one(btx.conn())
     .await?;
-    btx.emit(&EventKind::ListCreated { list: list.clone() }, None).await?;
+    btx.emit(&EventKind::ListCreated { list: list.clone() }, None);
     btx.commit().await?;
     Ok((StatusCode::CREATED, Json(list)))
 }
@@ -94,7 +94,7 @@ async fn update_list(
     .fetch_optional(btx.conn())
     .await?
     .ok_or(AppError::NotFound(Resource::List))?;
-    btx.emit(&EventKind::ListUpdated { list: list.clone() }, None).await?;
+    btx.emit(&EventKind::ListUpdated { list: list.clone() }, None);
     btx.commit().await?;
     Ok(Json(list))
 }
@@ -130,7 +130,7 @@ async fn move_list(
     .fetch_optional(btx.conn())
     .await?
     .ok_or(AppError::NotFound(Resource::List))?;
-    btx.emit(&EventKind::ListMoved { list_id, position: list.position.clone() }, None).await?;
+    btx.emit(&EventKind::ListMoved { list_id, position: list.position.clone() }, None);
     btx.commit().await?;
     Ok(Json(list))
 }
@@ -159,7 +159,7 @@ async fn delete_list(
     if deleted.rows_affected() == 0 {
         return Err(AppError::NotFound(Resource::List));
     }
-    btx.emit(&EventKind::ListDeleted { list_id }, None).await?;
+    btx.emit(&EventKind::ListDeleted { list_id }, None);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -86,7 +86,7 @@ async fn add_member(
         });
     }
     let member = Member { user, role: req.role };
-    btx.emit(&EventKind::MemberAdded { member: member.clone() }, None).await?;
+    btx.emit(&EventKind::MemberAdded { member: member.clone() }, None);
     btx.commit().await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
@@ -129,7 +129,7 @@ async fn update_member(
     .await?;
     let member =
         Member { user: User { id: row.id, username: row.username, display_name: row.display_name }, role: req.role };
-    btx.emit(&EventKind::MemberUpdated { member: member.clone() }, None).await?;
+    btx.emit(&EventKind::MemberUpdated { member: member.clone() }, None);
     btx.commit().await?;
     Ok(Json(member))
 }
@@ -163,7 +163,7 @@ async fn remove_member(
         .execute(btx.conn())
         .await?;
     // Sockets of the removed member on this board are closed (4003) when this event reaches them.
-    btx.emit(&EventKind::MemberRemoved { user_id }, None).await?;
+    btx.emit(&EventKind::MemberRemoved { user_id }, None);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -123,7 +123,7 @@ async fn rebalance(btx: &mut BoardTx, siblings: Siblings, moving: Option<Uuid>) 
                 sqlx::query!("update lists set position = $2 where id = $1", list_id, position)
                     .execute(btx.conn())
                     .await?;
-                btx.emit(&EventKind::ListMoved { list_id, position }, None).await?;
+                btx.emit(&EventKind::ListMoved { list_id, position }, None);
             }
         }
         Siblings::CardsOf(list_id) => {
@@ -146,7 +146,7 @@ async fn rebalance(btx: &mut BoardTx, siblings: Siblings, moving: Option<Uuid>) 
                 .await?;
                 let moved =
                     EventKind::CardMoved { card_id, from_list_id: list_id, to_list_id: list_id, position, version };
-                btx.emit(&moved, None).await?;
+                btx.emit(&moved, None);
             }
         }
     }

@@ -47,6 +47,8 @@ pub struct TestApp {
 /// One server instance; dropping or `stop`ping it shuts it down.
 pub struct ServerHandle {
     pub addr: SocketAddr,
+    /// The instance's realtime hub, for tests that look at its counters.
+    pub hub: corkboard_server::realtime::Hub,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -147,11 +149,12 @@ pub async fn start_server(db_url: &str, configure: impl FnOnce(&mut Config)) -> 
     configure(&mut config);
     let db = corkboard_server::connect(&config).await.expect("server pool");
     let state = AppState::new(config, db).await.expect("app state");
+    let hub = state.hub.clone();
     let (shutdown, shutdown_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(corkboard_server::serve(listener, state, async move {
         let _ = shutdown_rx.await;
     }));
-    ServerHandle { addr, shutdown: Some(shutdown), task: Some(task) }
+    ServerHandle { addr, hub, shutdown: Some(shutdown), task: Some(task) }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -210,6 +213,11 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.stop().await;
         }
+    }
+
+    /// The running server's realtime hub.
+    pub fn hub(&self) -> &corkboard_server::realtime::Hub {
+        &self.server.as_ref().expect("the server is running").hub
     }
 
     /// A second server instance on this app's database.

@@ -50,9 +50,9 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// Starts a feed for a freshly registered subscriber: `since` is where the client is (absent: the admission
-    /// seq, as after loading the snapshot). A `since` ahead of the board, or too far behind, starts with `reset`.
-    pub fn new(hub: &Hub, membership: Membership, viewer: Viewer, since: Option<i64>) -> Self {
+    /// Registers a subscriber and starts its feed: `since` is where the client is (absent: the admission seq,
+    /// as after loading the snapshot). A `since` ahead of the board, or too far behind, starts with `reset`.
+    pub fn new(hub: &Hub, viewer: Viewer, since: Option<i64>) -> Self {
         let (last_sent, pending_reset) = match since {
             Some(since) if since > viewer.seq || viewer.seq - since > MAX_REPLAY => (viewer.seq, Some(viewer.seq)),
             Some(since) => (since, None),
@@ -61,16 +61,21 @@ impl Feed {
         if pending_reset.is_some() {
             hub.stats().resets.fetch_add(1, Ordering::Relaxed);
         }
+        let mut membership = hub.join(&viewer, last_sent);
+        // What was fanned out before this subscriber registered: from the entry's memory when it still has it,
+        // else one read of the log (which also closes the window between admission and registration).
+        let (backlog, catching_up) = match membership.head.take() {
+            Some(head) => (VecDeque::from(head), false),
+            None => (VecDeque::new(), true),
+        };
         Self {
             membership,
             hub: hub.clone(),
             db: hub.db().clone(),
             viewer,
             last_sent,
-            backlog: VecDeque::new(),
-            // Always read the log once after registering: that closes the window between admission and
-            // registration, whatever the pump had pushed before this subscriber was there.
-            catching_up: true,
+            backlog,
+            catching_up,
             pending_reset,
             pending_close: None,
             presence_due: true,
@@ -116,7 +121,8 @@ impl Feed {
                 self.catching_up = true;
             }
             if self.catching_up {
-                self.catch_up().await;
+                // Boxed: a log read is rare; its future would otherwise sit inline in every socket's task.
+                Box::pin(self.catch_up()).await;
                 continue;
             }
             if self.presence_due {

@@ -2,7 +2,7 @@
 //! per entry that reads the board's new events from the log once per doorbell, serializes each once, and hands
 //! the same bytes to every subscriber's bounded queue. Entries go away with their last subscriber.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::events::read_since;
 
 /// Events a subscriber may have queued before it counts as lagging. A lagging subscriber is not slowed down
@@ -27,6 +27,16 @@ pub const QUEUE_CAPACITY: usize = 256;
 pub const READ_BATCH: i64 = 1000;
 /// How long a failed log read waits before it is tried again (Postgres restarting, say).
 pub const RETRY_AFTER: Duration = Duration::from_millis(500);
+/// Events a board's entry keeps after fanning them out, so that joining subscribers (a reconnect storm above
+/// all) take what they missed from memory instead of each reading the log. A blip of a few seconds misses a
+/// handful; at ~1 KiB per event (both encodings) this costs at most 64 KiB per watched board.
+pub const RECENT_EVENTS: usize = 64;
+/// How long an entry outlives its last subscriber: a network blip drops every socket of a board at once, and
+/// they return within seconds to an entry whose recent events (its pump kept reading) cover what they missed.
+pub const ENTRY_LINGER: Duration = Duration::from_secs(30);
+/// Live streams (WebSockets and SSE together) one user may hold on one instance. A person has a few tabs and
+/// devices open; hundreds are a runaway script, refused with 429 `too_many_connections` before the upgrade.
+pub const MAX_STREAMS_PER_USER: usize = 32;
 
 /// One committed event ready to send: serialized once, shared by every subscriber of the board.
 #[derive(Debug)]
@@ -38,6 +48,8 @@ pub struct Pushed {
     pub sse: Bytes,
     /// Whom the event takes off the board once it has been sent.
     pub closes: Option<Closes>,
+    /// When this instance read the event from the log: the start of the fan-out latency metric.
+    pub read_at: std::time::Instant,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +77,7 @@ impl Pushed {
             EventKind::MemberRemoved { user_id } => Some(Closes::User(*user_id)),
             _ => None,
         };
-        Ok(Self { seq: event.seq, ws: ws.into(), sse, closes })
+        Ok(Self { seq: event.seq, ws: ws.into(), sse, closes, read_at: std::time::Instant::now() })
     }
 }
 
@@ -87,7 +99,7 @@ pub struct HubStats {
     pub sockets_open: AtomicI64,
     /// Gauge: open SSE streams on this instance.
     pub streams_open: AtomicI64,
-    /// Gauge: boards with at least one subscriber.
+    /// Gauge: boards with an entry (a subscriber now, or in the last `ENTRY_LINGER`).
     pub boards_watched: AtomicI64,
     /// Events handed to subscriber queues by the pumps.
     pub events_pushed: AtomicU64,
@@ -108,6 +120,15 @@ pub enum Transport {
     Sse,
 }
 
+impl Transport {
+    fn metric(self) -> &'static str {
+        match self {
+            Transport::WebSocket => crate::telemetry::OPEN_SOCKETS,
+            Transport::Sse => crate::telemetry::OPEN_STREAMS,
+        }
+    }
+}
+
 /// Counts an open socket or stream for as long as it lives.
 pub struct OpenGuard {
     hub: Hub,
@@ -117,6 +138,7 @@ pub struct OpenGuard {
 impl OpenGuard {
     pub fn new(hub: &Hub, transport: Transport) -> Self {
         hub.gauge(transport).fetch_add(1, Ordering::Relaxed);
+        metrics::gauge!(transport.metric()).increment(1.0);
         Self { hub: hub.clone(), transport }
     }
 }
@@ -124,6 +146,25 @@ impl OpenGuard {
 impl Drop for OpenGuard {
     fn drop(&mut self) {
         self.hub.gauge(self.transport).fetch_sub(1, Ordering::Relaxed);
+        metrics::gauge!(self.transport.metric()).decrement(1.0);
+    }
+}
+
+/// One of a user's `MAX_STREAMS_PER_USER` stream slots, held from admission until the stream ends.
+pub struct UserSlot {
+    hub: Hub,
+    user_id: Uuid,
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut counts = lock(&self.hub.inner.streams_per_user);
+        if let Some(count) = counts.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.user_id);
+            }
+        }
     }
 }
 
@@ -138,8 +179,14 @@ struct HubInner {
     boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
     next_id: AtomicU64,
     stats: HubStats,
+    /// Live streams per user on this instance (see `MAX_STREAMS_PER_USER`).
+    streams_per_user: Mutex<HashMap<Uuid, usize>>,
     /// Every socket task, so shutdown can wait until each has said 1001.
     tasks: TaskTracker,
+    /// How long an entry outlives its last subscriber (`ENTRY_LINGER`; zero in unit tests).
+    linger: Duration,
+    /// Cancelled at shutdown: lingering entries go at once.
+    closing: CancellationToken,
 }
 
 /// A watched board.
@@ -155,11 +202,15 @@ pub struct BoardEntry {
     presence: watch::Sender<Utf8Bytes>,
 }
 
-#[derive(Default)]
 struct EntryState {
     subs: HashMap<u64, SubHandle>,
     /// Who is watching: display name and how many of their subscribers are open.
     watchers: HashMap<Uuid, (String, usize)>,
+    /// The newest seq fanned out (or the entry's baseline): a subscriber registered now gets every later event
+    /// through its queue, and needs the ones up to here from `recent` or the log.
+    fanned: i64,
+    /// The last `RECENT_EVENTS` events fanned out, oldest first, ending at `fanned`, without gaps.
+    recent: VecDeque<Arc<Pushed>>,
 }
 
 struct SubHandle {
@@ -201,6 +252,9 @@ pub struct Membership {
     pub shared: Arc<SubShared>,
     pub rx: mpsc::Receiver<Arc<Pushed>>,
     pub presence: watch::Receiver<Utf8Bytes>,
+    /// The events after the subscriber's starting point that were fanned out before it registered, when the
+    /// entry still had all of them in memory; `None`: read them from the log.
+    pub head: Option<Vec<Arc<Pushed>>>,
 }
 
 impl Drop for Membership {
@@ -225,12 +279,16 @@ impl BoardEntry {
 
     /// Hands one event to every subscriber without waiting for any of them.
     fn fan_out(&self, pushed: &Arc<Pushed>, stats: &HubStats) {
-        let state = lock(&self.state);
+        let mut state = lock(&self.state);
+        if state.recent.len() == RECENT_EVENTS {
+            state.recent.pop_front();
+        }
+        state.recent.push_back(Arc::clone(pushed));
+        state.fanned = pushed.seq;
+        let mut queued = 0;
         for sub in state.subs.values() {
             match sub.tx.try_send(Arc::clone(pushed)) {
-                Ok(()) => {
-                    stats.events_pushed.fetch_add(1, Ordering::Relaxed);
-                }
+                Ok(()) => queued += 1,
                 Err(TrySendError::Full(_)) => {
                     if !sub.shared.lagged.swap(true, Ordering::AcqRel) {
                         stats.lagged.fetch_add(1, Ordering::Relaxed);
@@ -241,6 +299,8 @@ impl BoardEntry {
                 Err(TrySendError::Closed(_)) => {}
             }
         }
+        stats.events_pushed.fetch_add(queued, Ordering::Relaxed);
+        metrics::counter!(crate::telemetry::EVENTS_PUSHED).increment(queued);
     }
 
     fn presence_frame(watchers: &HashMap<Uuid, (String, usize)>) -> Utf8Bytes {
@@ -264,14 +324,30 @@ pub fn frame(msg: &ServerMsg) -> Utf8Bytes {
 
 impl Hub {
     pub fn new(db: PgPool) -> Self {
+        Self::with_linger(db, ENTRY_LINGER)
+    }
+
+    pub fn with_linger(db: PgPool, linger: Duration) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 db,
                 boards: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 stats: HubStats::default(),
+                streams_per_user: Mutex::new(HashMap::new()),
                 tasks: TaskTracker::new(),
+                linger,
+                closing: CancellationToken::new(),
             }),
+        }
+    }
+
+    /// Lets lingering entries go now (shutdown).
+    pub fn close(&self) {
+        self.inner.closing.cancel();
+        let idle: Vec<Arc<BoardEntry>> = lock(&self.inner.boards).values().cloned().collect();
+        for entry in idle {
+            self.retire_if_idle(&entry);
         }
     }
 
@@ -286,6 +362,17 @@ impl Hub {
         }
     }
 
+    /// Takes one of the user's stream slots, or refuses when all are in use.
+    pub fn reserve_slot(&self, user_id: Uuid) -> AppResult<UserSlot> {
+        let mut counts = lock(&self.inner.streams_per_user);
+        let count = counts.entry(user_id).or_default();
+        if *count >= MAX_STREAMS_PER_USER {
+            return Err(AppError::TooManyConnections);
+        }
+        *count += 1;
+        Ok(UserSlot { hub: self.clone(), user_id })
+    }
+
     pub fn db(&self) -> &PgPool {
         &self.inner.db
     }
@@ -295,9 +382,10 @@ impl Hub {
     }
 
     /// Registers a subscriber on its board, creating the entry (and its pump) for the first one. The entry's
-    /// pump starts from the viewer's admission seq; the subscriber reads the log itself after registering, so
-    /// nothing committed around this moment falls between the two.
-    pub fn join(&self, viewer: &Viewer) -> Membership {
+    /// pump starts from the viewer's admission seq. Events after `from` that were fanned out before this moment
+    /// come back as the membership's `head` when the entry still holds them; otherwise the subscriber reads them
+    /// from the log. Either way nothing committed around this moment falls between the two.
+    pub fn join(&self, viewer: &Viewer, from: i64) -> Membership {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let shared = Arc::new(SubShared::default());
@@ -311,7 +399,12 @@ impl Hub {
                     last_pushed: AtomicI64::new(viewer.seq),
                     doorbell: Notify::new(),
                     stop: CancellationToken::new(),
-                    state: Mutex::new(EntryState::default()),
+                    state: Mutex::new(EntryState {
+                        subs: HashMap::new(),
+                        watchers: HashMap::new(),
+                        fanned: viewer.seq,
+                        recent: VecDeque::new(),
+                    }),
                     presence,
                 });
                 // A first read at once: events may have committed between admission and now.
@@ -331,13 +424,17 @@ impl Hub {
         }
         // Subscribed after the update: the newcomer gets the current list once, from its feed.
         let presence = entry.presence.subscribe();
+        // Under the entry's lock, as `fan_out`: every event up to `fanned` missed the new queue, every later one
+        // will be in it. `recent` covers `from` when it reaches back to `from + 1` (or `from` is not behind).
+        let oldest_held = state.fanned - state.recent.len() as i64;
+        let head = (from >= oldest_held)
+            .then(|| state.recent.iter().filter(|pushed| pushed.seq > from).cloned().collect::<Vec<_>>());
         drop(state);
         drop(boards);
-        Membership { hub: self.clone(), entry, id, user_id: viewer.user_id, shared, rx, presence }
+        Membership { hub: self.clone(), entry, id, user_id: viewer.user_id, shared, rx, presence, head }
     }
 
     fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
-        let mut boards = lock(&self.inner.boards);
         let mut state = lock(&entry.state);
         if state.subs.remove(&id).is_none() {
             return;
@@ -349,12 +446,35 @@ impl Hub {
                 entry.presence.send_replace(BoardEntry::presence_frame(&state.watchers));
             }
         }
-        if state.subs.is_empty() {
-            entry.stop.cancel();
-            if boards.get(&entry.board_id).is_some_and(|current| Arc::ptr_eq(current, entry)) {
-                boards.remove(&entry.board_id);
-                self.inner.stats.boards_watched.fetch_sub(1, Ordering::Relaxed);
+        if !state.subs.is_empty() {
+            return;
+        }
+        drop(state);
+        if self.inner.linger.is_zero() || self.inner.closing.is_cancelled() {
+            self.retire_if_idle(entry);
+            return;
+        }
+        // The entry (and its pump) stays a while; whoever joins meanwhile finds it with its recent events.
+        let (hub, entry) = (self.clone(), Arc::clone(entry));
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(hub.inner.linger) => {}
+                () = hub.inner.closing.cancelled() => {}
             }
+            hub.retire_if_idle(&entry);
+        });
+    }
+
+    /// Removes the entry and stops its pump, unless someone has joined it again.
+    fn retire_if_idle(&self, entry: &Arc<BoardEntry>) {
+        let mut boards = lock(&self.inner.boards);
+        if !lock(&entry.state).subs.is_empty() || entry.stop.is_cancelled() {
+            return;
+        }
+        entry.stop.cancel();
+        if boards.get(&entry.board_id).is_some_and(|current| Arc::ptr_eq(current, entry)) {
+            boards.remove(&entry.board_id);
+            self.inner.stats.boards_watched.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -512,14 +632,14 @@ mod tests {
     async fn entries_go_away_with_their_last_subscriber_and_presence_counts_people_not_sockets() {
         // Never connected: the pumps' reads fail and retry until their entry goes away.
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        let hub = Hub::new(db);
+        let hub = Hub::with_linger(db, Duration::ZERO);
         let (board, other_board) = (Uuid::now_v7(), Uuid::now_v7());
         let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
 
-        let ann_1 = hub.join(&viewer(board, ann, "ann"));
-        let ann_2 = hub.join(&viewer(board, ann, "ann"));
-        let bob_1 = hub.join(&viewer(board, bob, "bob"));
-        let elsewhere = hub.join(&viewer(other_board, ann, "ann"));
+        let ann_1 = hub.join(&viewer(board, ann, "ann"), 0);
+        let ann_2 = hub.join(&viewer(board, ann, "ann"), 0);
+        let bob_1 = hub.join(&viewer(board, bob, "bob"), 0);
+        let elsewhere = hub.join(&viewer(other_board, ann, "ann"), 0);
         assert_eq!(hub.stats().boards_watched.load(Ordering::Relaxed), 2);
         assert_eq!(presence_names(&ann_1.presence.borrow()), ["ann", "bob"]);
         assert_eq!(hub.sessions().len(), 4);
@@ -544,9 +664,9 @@ mod tests {
         let hub = Hub::new(db);
         let board = Uuid::now_v7();
         let first = viewer(board, Uuid::now_v7(), "ann");
-        let doomed = hub.join(&first);
-        let same_session_elsewhere = hub.join(&Viewer { board_id: Uuid::now_v7(), ..first.clone() });
-        let other = hub.join(&viewer(board, first.user_id, "ann"));
+        let doomed = hub.join(&first, 0);
+        let same_session_elsewhere = hub.join(&Viewer { board_id: Uuid::now_v7(), ..first.clone() }, 0);
+        let other = hub.join(&viewer(board, first.user_id, "ann"), 0);
 
         hub.revoke_session(first.session_id);
 

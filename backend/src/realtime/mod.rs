@@ -55,6 +55,7 @@ pub fn start(state: &AppState) -> JoinHandle<()> {
 
 /// After `state.shutdown` was cancelled: waits (at most `grace`) until every socket has sent its close 1001.
 pub async fn drain(state: &AppState, grace: Duration) {
+    state.hub.close();
     let tasks = state.hub.tasks();
     tasks.close();
     if tokio::time::timeout(grace, tasks.wait()).await.is_err() {

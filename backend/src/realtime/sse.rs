@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::feed::{Feed, Next};
-use super::hub::{OpenGuard, Transport};
+use super::hub::{OpenGuard, Transport, UserSlot};
 use super::{StreamQuery, admit, last_event_id, session_live};
 use crate::error::AppResult;
 use crate::extract::{Path, Query};
 use crate::state::AppState;
+use crate::telemetry::FANOUT_SECONDS;
 
 /// A comment line goes out when nothing else has for this long (the contract promises one at least every
 /// 15 s; proxies drop idle streams).
@@ -37,13 +38,13 @@ pub(super) async fn stream(
         Some(seq) => Some(seq),
         None => query.since()?,
     };
-    let membership = state.hub.join(&viewer);
-    let feed = Feed::new(&state.hub, membership, viewer.clone(), since);
+    let slot = state.hub.reserve_slot(viewer.user_id)?;
+    let feed = Feed::new(&state.hub, viewer.clone(), since);
     if !session_live(&state, viewer.session_id).await? {
         feed.kill(close_code::SESSION_REVOKED);
     }
     let open = OpenGuard::new(&state.hub, Transport::Sse);
-    let stream = SseStream { feed, shutdown: state.shutdown.clone(), _open: open };
+    let stream = SseStream { feed, shutdown: state.shutdown.clone(), _open: open, _slot: slot };
     let body = Body::from_stream(futures_util::stream::unfold(stream, |mut stream| async move {
         let chunk = stream.next_chunk().await?;
         Some((Ok::<_, Infallible>(chunk), stream))
@@ -62,6 +63,8 @@ struct SseStream {
     shutdown: CancellationToken,
     /// Counts the stream as open for as long as the body lives.
     _open: OpenGuard,
+    /// One of the user's stream slots, given back when the body is dropped.
+    _slot: UserSlot,
 }
 
 impl SseStream {
@@ -73,7 +76,10 @@ impl SseStream {
                 biased;
                 () = self.shutdown.cancelled() => None,
                 next = self.feed.next() => match next {
-                    Next::Event(pushed) => Some(pushed.sse.clone()),
+                    Next::Event(pushed) => {
+                        metrics::histogram!(FANOUT_SECONDS).record(pushed.read_at.elapsed().as_secs_f64());
+                        Some(pushed.sse.clone())
+                    }
                     // With the id, a browser's automatic reconnect resumes after the reset point.
                     Next::Reset(seq) => Some(Bytes::from(format!("id: {seq}\nevent: reset\ndata: {{}}\n\n"))),
                     // Presence is a WebSocket frame only.

@@ -18,12 +18,13 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::feed::{Feed, Next};
-use super::hub::{OpenGuard, Transport, Viewer, frame};
+use super::hub::{OpenGuard, Transport, UserSlot, Viewer, frame};
 use super::{StreamQuery, admit, session_live};
 use crate::cards;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Path, Query};
 use crate::state::AppState;
+use crate::telemetry::FANOUT_SECONDS;
 
 /// The server pings this often…
 pub const PING_EVERY: Duration = Duration::from_secs(25);
@@ -60,6 +61,8 @@ pub(super) async fn upgrade(
     let upgrade = upgrade.map_err(|_| {
         AppError::bad_request("websocket_upgrade_required", "This endpoint speaks WebSocket: send an upgrade request.")
     })?;
+    // Taken before the upgrade, so a refusal is a plain 429; held by the socket's task until it ends.
+    let slot = state.hub.reserve_slot(viewer.user_id)?;
     let tasks = state.hub.tasks().clone();
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)
@@ -67,7 +70,7 @@ pub(super) async fn upgrade(
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| tasks.track_future(run(socket, state, viewer, since))))
+        .on_upgrade(move |socket| tasks.track_future(run(socket, state, viewer, since, slot))))
 }
 
 /// What the receiver asks of the sender.
@@ -79,10 +82,9 @@ enum Reply {
 }
 
 #[tracing::instrument(skip_all, fields(board_id = %viewer.board_id, user_id = %viewer.user_id))]
-async fn run(socket: WebSocket, state: AppState, viewer: Viewer, since: Option<i64>) {
+async fn run(socket: WebSocket, state: AppState, viewer: Viewer, since: Option<i64>, _slot: UserSlot) {
     let _open = OpenGuard::new(&state.hub, Transport::WebSocket);
-    let membership = state.hub.join(&viewer);
-    let feed = Feed::new(&state.hub, membership, viewer.clone(), since);
+    let feed = Feed::new(&state.hub, viewer.clone(), since);
     if !session_live(&state, viewer.session_id).await.unwrap_or(true) {
         feed.kill(close_code::SESSION_REVOKED);
     }
@@ -142,7 +144,10 @@ async fn sender(
             },
             _ = heartbeat.tick() => Ok(Message::Ping(Bytes::new())),
             next = feed.next() => match next {
-                Next::Event(pushed) => Ok(Message::Text(pushed.ws.clone())),
+                Next::Event(pushed) => {
+                    metrics::histogram!(FANOUT_SECONDS).record(pushed.read_at.elapsed().as_secs_f64());
+                    Ok(Message::Text(pushed.ws.clone()))
+                }
                 Next::Reset(_) => Ok(Message::Text(frame(&ServerMsg::Reset))),
                 Next::Presence(text) => Ok(Message::Text(text)),
                 Next::Close(code) => Err(code),
@@ -217,7 +222,8 @@ async fn receiver(
             // tungstenite answers pings itself.
             Message::Ping(_) => continue,
             Message::Binary(_) => error_frame(None, "unsupported_frame", "Frames are JSON text."),
-            Message::Text(text) => handle_text(state, viewer, text.as_str()).await,
+            // Boxed: the move path (sqlx futures) would otherwise sit inline in every idle socket's task.
+            Message::Text(text) => Box::pin(handle_text(state, viewer, text.as_str())).await,
         };
         if replies.send(Reply::Frame(reply)).await.is_err() {
             return;

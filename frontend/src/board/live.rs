@@ -37,6 +37,8 @@ const WS_FAILURES_BEFORE_SSE: u32 = 3;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const DEAD_AFTER_MS: f64 = 50_000.0;
 const MAX_BACKOFF_MS: f64 = 30_000.0;
+/// A move refused with "not now" (the database was briefly away) is sent again after this long.
+const RESEND_AFTER_MS: u64 = 2_000;
 
 type Handler = Closure<dyn FnMut(web_sys::Event)>;
 
@@ -195,6 +197,7 @@ fn on_server_msg(store: BoardStore, msg: ServerMsg) {
             let _ = store.presence.try_set(users);
         }
         ServerMsg::Ack { client_op_id, seq } => store.on_ack(&client_op_id, seq),
+        ServerMsg::Error { client_op_id: Some(op), code, .. } if is_retryable(&code) => resend_later(store, op),
         ServerMsg::Error { client_op_id: Some(op), message, .. } => store.on_move_rejected(&op, &message),
         ServerMsg::Error { client_op_id: None, code, message } => {
             leptos::logging::warn!("server error frame {code}: {message}")
@@ -330,6 +333,26 @@ pub fn send_move(store: BoardStore, op: PendingMove) {
     }
 }
 
+/// Error codes that say "not now", not "no": the move may still be applied, so it stays pending and is sent
+/// again with the same `client_op_id` (the server applies it at most once, and a final refusal stays final).
+fn is_retryable(code: &str) -> bool {
+    matches!(code, "service_unavailable" | "internal_error")
+}
+
+/// Sends a pending move again after a pause, over whatever transport is live by then.
+fn resend_later(store: BoardStore, op_id: String) {
+    set_timeout(
+        move || {
+            let Some(op) = store.unconfirmed_moves().into_iter().find(|p| p.op_id == op_id) else { return };
+            match store.live.try_with_value(|l| l.transport) {
+                Some(Some(Transport::Sse)) => send_rest(store, op),
+                _ => send_ws(store, &op),
+            }
+        },
+        Duration::from_millis(RESEND_AFTER_MS),
+    );
+}
+
 fn send_ws(store: BoardStore, op: &PendingMove) {
     let Some(Some(ws)) = store.live.try_with_value(|l| l.ws.clone().filter(|_| l.got_hello)) else { return };
     if ws.ready_state() != WebSocket::OPEN {
@@ -356,6 +379,7 @@ fn send_rest(store: BoardStore, op: PendingMove) {
             }
             // Unreachable: keep it pending; it is sent again when the stream is back.
             Err(e) if e.status == 0 => {}
+            Err(e) if is_retryable(&e.code) => resend_later(store, op.op_id),
             Err(e) if e.is_unauthorized() => store.session.expired(store.nav, store.toasts),
             Err(e) => store.on_move_rejected(&op.op_id, &e.message),
         }

@@ -150,7 +150,6 @@ async fn random_bytes_sent_as_json_are_a_bad_request() {
 /// `too_many_connections` before the upgrade, keep the open ones working, let others in, and make room again
 /// when one closes. The cap itself is the server's (tens, not thousands: a person has a few tabs open).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "no per-user connection cap in backend/src/realtime yet (issue 6, Deliver 3)"]
 async fn a_thousand_sockets_from_one_user_are_capped_with_a_clear_refusal() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;

@@ -335,3 +335,31 @@ async fn a_repeated_client_op_id_returns_the_first_seq_and_adds_no_event() {
         "validation_failed",
     );
 }
+
+/// A refusal is final too: once a move was refused (and the client rolled it back), a late copy of the same
+/// operation, say a request still in flight from a dropped connection, is refused again even when the board has
+/// changed so that it would now succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_client_op_id_stays_refused_when_the_board_changes() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
+    let neighbour = cards[1][0].id;
+    // The neighbour leaves the target list, so "after the neighbour in list 1" is stale.
+    app.move_card(&ann, neighbour, lists[0].id, None).await;
+    let path = format!("/api/cards/{}/move", cards[0][0].id);
+    let op = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-late"});
+    let refused = app.call(Method::POST, &path, Some(&ann), Some(op.clone())).await;
+    assert_error(&refused, StatusCode::CONFLICT, "stale_position");
+
+    // The neighbour comes back: the same request with a new id would now succeed.
+    app.move_card(&ann, neighbour, lists[1].id, None).await;
+    let before = app.board_state(&ann, board.id).await;
+    let late = app.call(Method::POST, &path, Some(&ann), Some(op)).await;
+    assert_error(&late, StatusCode::CONFLICT, "stale_position");
+    assert_eq!(app.board_state(&ann, board.id).await, before, "the late copy changed nothing");
+
+    let fresh = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-new"});
+    let moved: MoveCardResponse = app.expect(StatusCode::OK, Method::POST, &path, &ann, fresh).await;
+    assert_eq!(moved.card.list_id, lists[1].id);
+}

@@ -190,15 +190,20 @@ async fn an_unknown_api_path_is_a_json_404() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_method_an_endpoint_does_not_take_is_refused_in_json() {
+async fn a_method_an_endpoint_does_not_take_is_405_with_allow() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let board = app.create_board(&ann, "Plans").await;
 
-    let got = app.call(Method::PUT, &format!("/api/boards/{}", board.id), Some(&ann), Some(json!({}))).await;
+    let path = format!("/api/boards/{}", board.id);
+    let resp = app.request(Method::PUT, &path, Some(&ann.token), Some(&json!({}))).send().await.expect("sent");
+    let allow = resp.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let got = corkboard_tests::read(resp).await;
 
-    assert!(got.0.is_client_error(), "{}: {}", got.0, got.1);
-    assert!(got.1["error"]["code"].is_string(), "{}", got.1);
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    for method in ["GET", "PATCH", "DELETE"] {
+        assert!(allow.contains(method), "Allow: {allow:?} lacks {method}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,12 +93,14 @@ fn assert_prometheus_text(text: &str) {
 async fn metrics_are_prometheus_text_and_move_when_cards_move() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
-    let (_, lists, cards) = app.board_with(&ann, 2, 1).await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 1).await;
     let metrics = || async { app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap() };
     let before = metrics().await;
     assert_prometheus_text(&before);
+    let mut socket = app.ws(&ann.token, board.id, None).await;
 
     app.move_card(&ann, cards[0][0].id, lists[1].id, None).await;
+    socket.next_event().await;
 
     let after = metrics().await;
     assert_prometheus_text(&after);
@@ -107,6 +109,12 @@ async fn metrics_are_prometheus_text_and_move_when_cards_move() {
     assert!(events(&after) >= events(&before) + 1.0, "events counter moved");
     let moves = |t: &str| sample(t, "corkboard_move_commit_duration_seconds_count", "");
     assert!(moves(&after) >= moves(&before) + 1.0, "move latency histogram counted the move");
+    // The socket is open, its event was queued for it and written to it.
+    assert!(sample(&after, "corkboard_open_sockets", "") >= 1.0, "open sockets gauge: {after}");
+    let pushed = |t: &str| sample(t, "corkboard_events_pushed_total", "");
+    assert!(pushed(&after) >= pushed(&before) + 1.0, "events pushed counter moved");
+    let fanout = |t: &str| sample(t, "corkboard_fanout_duration_seconds_count", "");
+    assert!(fanout(&after) >= fanout(&before) + 1.0, "fan-out latency histogram counted the event");
     let route = r#"route="/api/cards/{card_id}/move""#;
     assert!(sample(&after, "corkboard_http_request_duration_seconds_count", route) >= 1.0, "{after}");
 }

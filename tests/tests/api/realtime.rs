@@ -234,6 +234,37 @@ async fn resuming_with_since_replays_exactly_the_missed_events_in_order() {
     assert_eq!(replayed[6].kind.name(), "list_created");
 }
 
+/// A network blip drops every socket of a board at once. They come back to the board's entry, which outlived
+/// them and kept reading the log: each resumes from memory, and no socket reads the log on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_dropped_together_resume_from_memory_without_reading_the_log_each() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 3).await;
+    let mut sockets = Vec::new();
+    for _ in 0..10 {
+        sockets.push(app.ws(&ann.token, board.id, None).await);
+    }
+    let seen = sockets[0].hello_seq;
+    let stats = app.hub().stats();
+    drop(sockets);
+
+    for card in &cards[0] {
+        app.move_card(&ann, card.id, lists[1].id, None).await;
+    }
+    let reads_before = stats.catch_up_reads.load(std::sync::atomic::Ordering::Relaxed);
+    let mut resumed = Vec::new();
+    for _ in 0..10 {
+        resumed.push(app.ws(&ann.token, board.id, Some(seen)).await);
+    }
+    for socket in &mut resumed {
+        let seqs: Vec<i64> = socket.events(3).await.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [seen + 1, seen + 2, seen + 3]);
+    }
+    let reads = stats.catch_up_reads.load(std::sync::atomic::Ordering::Relaxed) - reads_before;
+    assert_eq!(reads, 0, "the resumed sockets were served from the board's recent events");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_since_the_log_cannot_serve_gets_reset_and_then_live_events() {
     let app = spawn_app().await;
