@@ -47,6 +47,14 @@ pub struct Config {
     /// Largest number of Postgres connections this instance opens.
     #[arg(long, env = "CORKBOARD_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
+
+    /// The server pings each WebSocket this often (milliseconds); keep it below your proxy's idle timeout.
+    #[arg(long, env = "CORKBOARD_WS_PING_MS", default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub ws_ping_ms: u64,
+
+    /// A WebSocket peer silent this long (no pong, no frame; milliseconds) is dropped. More than the ping interval.
+    #[arg(long, env = "CORKBOARD_WS_IDLE_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(200..))]
+    pub ws_idle_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,6 +77,8 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("session_hours", &self.session_hours)
             .field("db_max_connections", &self.db_max_connections)
+            .field("ws_ping_ms", &self.ws_ping_ms)
+            .field("ws_idle_ms", &self.ws_idle_ms)
             .finish()
     }
 }

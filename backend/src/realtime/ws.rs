@@ -26,10 +26,8 @@ use crate::extract::{Path, Query};
 use crate::state::AppState;
 use crate::telemetry::FANOUT_SECONDS;
 
-/// The server pings this often…
-pub const PING_EVERY: Duration = Duration::from_secs(25);
-/// …and drops a peer it has heard nothing from (no pong, no frame) for this long.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+// Heartbeats come from the config (`CORKBOARD_WS_PING_MS`, 25 s, and `CORKBOARD_WS_IDLE_MS`, 60 s): the server
+// pings that often and drops a peer it has heard nothing from (no pong, no frame) for that long.
 /// Client frames per second, sustained, and the burst allowed above it; past them the socket closes with 1008.
 /// A person dragging cards sends a few per second; a resend storm after a reconnect fits in the burst.
 pub const RATE_PER_SEC: f64 = 20.0;
@@ -91,7 +89,7 @@ async fn run(socket: WebSocket, state: AppState, viewer: Viewer, since: Option<i
     let (sink, mut stream) = socket.split();
     let (replies_tx, replies_rx) = mpsc::channel(REPLY_QUEUE);
     {
-        let send = sender(sink, feed, replies_rx, state.shutdown.clone());
+        let send = sender(sink, feed, replies_rx, state.shutdown.clone(), state.config.ws_ping_ms);
         let receive = receiver(&mut stream, replies_tx, &state, &viewer);
         tokio::pin!(send, receive);
         tokio::select! {
@@ -120,13 +118,15 @@ async fn sender(
     mut feed: Feed,
     mut replies: mpsc::Receiver<Reply>,
     shutdown: CancellationToken,
+    ping_ms: u64,
 ) {
     let viewer = feed.viewer();
     let hello = frame(&ServerMsg::Hello { board_id: viewer.board_id, seq: viewer.seq, user_id: viewer.user_id });
     if !send(&mut sink, Message::Text(hello), &feed, &shutdown).await {
         return;
     }
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let ping_every = Duration::from_millis(ping_ms);
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let message = tokio::select! {
@@ -194,8 +194,9 @@ async fn receiver(
     viewer: &Viewer,
 ) {
     let mut bucket = TokenBucket::new(RATE_PER_SEC, RATE_BURST);
+    let idle_timeout = Duration::from_millis(state.config.ws_idle_ms);
     loop {
-        let message = match tokio::time::timeout(IDLE_TIMEOUT, stream.next()).await {
+        let message = match tokio::time::timeout(idle_timeout, stream.next()).await {
             Err(_) => {
                 tracing::debug!("peer silent for too long; dropping it");
                 let _ = replies.send(Reply::Drop).await;
