@@ -208,7 +208,7 @@ ensure_psql() {
 ensure_pip() { # NAME VERSION
     local name=$1 version=$2 installed
     have python3 || die "python3 is needed for pip package $name"
-    installed="$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p')"
+    installed="$(python3 -m pip show "$name" 2>/dev/null | sed -n 's/^Version: //p' || true)"
     [[ "$installed" == "$version" ]] && return 0
     log "installing with pip: $name==$version"
     if ! python3 -m pip install -q --disable-pip-version-check "$name==$version" >/dev/null 2>&1; then
