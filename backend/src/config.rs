@@ -48,6 +48,11 @@ pub struct Config {
     #[arg(long, env = "CORKBOARD_DB_MAX_CONNECTIONS", default_value_t = 20)]
     pub db_max_connections: u32,
 
+    /// Live streams (WebSockets and SSE together) one user may hold on one instance. A person has a few tabs and
+    /// devices; hundreds are a runaway script, refused with 429 `too_many_connections` before the upgrade.
+    #[arg(long, env = "CORKBOARD_MAX_STREAMS_PER_USER", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_user: u32,
+
     /// The server pings each WebSocket this often (milliseconds); keep it below your proxy's idle timeout.
     #[arg(long, env = "CORKBOARD_WS_PING_MS", default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(100..))]
     pub ws_ping_ms: u64,
@@ -77,6 +82,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("session_hours", &self.session_hours)
             .field("db_max_connections", &self.db_max_connections)
+            .field("max_streams_per_user", &self.max_streams_per_user)
             .field("ws_ping_ms", &self.ws_ping_ms)
             .field("ws_idle_ms", &self.ws_idle_ms)
             .finish()

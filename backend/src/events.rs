@@ -25,6 +25,13 @@ pub struct BoardTx {
     pending: Vec<PendingEvent>,
 }
 
+/// The locked board row and the actor's role on it (`None` for a stranger).
+struct Locked {
+    board_id: Uuid,
+    seq: i64,
+    role: Option<Role>,
+}
+
 struct PendingEvent {
     seq: i64,
     kind: &'static str,
@@ -38,8 +45,9 @@ impl BoardTx {
     pub async fn begin(db: &PgPool, board_id: Uuid, actor_id: Uuid, missing: Resource) -> AppResult<Self> {
         let mut tx = db.begin().await?;
         // One round trip: lock the board row and read the actor's role (NULL for a stranger).
-        let row = sqlx::query!(
-            r#"select b.seq, m.role as "role?: Role"
+        let locked = sqlx::query_as!(
+            Locked,
+            r#"select b.id as board_id, b.seq, m.role as "role?: Role"
                from boards b left join board_members m on m.board_id = b.id and m.user_id = $2
                where b.id = $1 and b.deleted_at is null
                for update of b"#,
@@ -47,10 +55,8 @@ impl BoardTx {
             actor_id,
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound(missing))?;
-        let role = row.role.ok_or(AppError::NotFound(missing))?;
-        Ok(Self { tx, board_id, actor_id, role, base_seq: row.seq, seq: row.seq, pending: Vec::new() })
+        .await?;
+        Self::locked(tx, actor_id, locked, missing)
     }
 
     /// Like `begin`, on the board of `card_id`, found in the same statement that locks it (a card never changes
@@ -58,8 +64,9 @@ impl BoardTx {
     /// locked: read it after this returns.
     pub async fn begin_for_card(db: &PgPool, card_id: Uuid, actor_id: Uuid) -> AppResult<Self> {
         let mut tx = db.begin().await?;
-        let row = sqlx::query!(
-            r#"select b.id, b.seq, m.role as "role?: Role"
+        let locked = sqlx::query_as!(
+            Locked,
+            r#"select b.id as board_id, b.seq, m.role as "role?: Role"
                from cards c
                join boards b on b.id = c.board_id
                left join board_members m on m.board_id = b.id and m.user_id = $2
@@ -69,10 +76,21 @@ impl BoardTx {
             actor_id,
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound(Resource::Card))?;
-        let role = row.role.ok_or(AppError::NotFound(Resource::Card))?;
-        Ok(Self { tx, board_id: row.id, actor_id, role, base_seq: row.seq, seq: row.seq, pending: Vec::new() })
+        .await?;
+        Self::locked(tx, actor_id, locked, Resource::Card)
+    }
+
+    /// The transaction once its board row is locked; no row, or no role on it, is 404 naming `missing`.
+    fn locked(
+        tx: Transaction<'static, Postgres>,
+        actor_id: Uuid,
+        locked: Option<Locked>,
+        missing: Resource,
+    ) -> AppResult<Self> {
+        let locked = locked.ok_or(AppError::NotFound(missing))?;
+        let role = locked.role.ok_or(AppError::NotFound(missing))?;
+        let (board_id, seq) = (locked.board_id, locked.seq);
+        Ok(Self { tx, board_id, actor_id, role, base_seq: seq, seq, pending: Vec::new() })
     }
 
     /// Refuses the change unless the actor's role is at least `min`.

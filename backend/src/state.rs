@@ -42,7 +42,7 @@ impl AppState {
         let dummy_password_hash =
             hash_password(uuid::Uuid::now_v7().to_string()).await.map_err(|e| StartupError::Hasher(e.to_string()))?;
         Ok(Self {
-            hub: Hub::new(db.clone()),
+            hub: Hub::new(db.clone(), config.max_streams_per_user as usize),
             shutdown: CancellationToken::new(),
             db,
             config: Arc::new(config),

@@ -393,3 +393,44 @@ test('on a touch screen a long press picks a card up and a drag moves it', async
     expect(await storedBoard(ann.page.request, seeded.boardId)).toEqual([['To do', ['Beta', 'Gamma', 'Alpha']]]);
   }).toPass();
 });
+
+test('a board of 1,000 cards opens in a few seconds and a drag on it still reaches the other person within a second', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const bob = await signUp(browser, 'bob', 'Bob Stone');
+  const req = ann.page.request;
+  const board = await api(req, 'POST', '/api/boards', { title: 'Big' });
+  const lists: string[] = [];
+  for (const title of ['Backlog', 'Next', 'Doing', 'Done']) {
+    lists.push((await api(req, 'POST', `/api/boards/${board.id}/lists`, { title })).id);
+  }
+  // 250 cards a list, 25 requests at a time; the order within a list is whatever the server made of it.
+  for (const [i, listId] of lists.entries()) {
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(
+        Array.from({ length: 25 }, (_, j) =>
+          api(req, 'POST', `/api/lists/${listId}/cards`, { title: `Card ${i}-${batch * 25 + j}` }),
+        ),
+      );
+    }
+  }
+  await invite(ann, board.id, bob, 'editor');
+
+  for (const p of [ann, bob]) {
+    const started = Date.now();
+    await p.page.goto(`/boards/${board.id}`);
+    await expect(p.page.getByTestId('card')).toHaveCount(1000, { timeout: 10_000 });
+    const opened = Date.now() - started;
+    console.log(`${p.name}: 1,000 cards shown ${opened} ms after navigation`);
+    expect(opened).toBeLessThan(10_000);
+    await expect(p.page.getByTestId('connection-status')).toHaveText('Live');
+  }
+
+  const moving = await cardTitles(ann.page, 'Backlog').first().textContent();
+  const firstInDone = await cardTitles(ann.page, 'Done').first().textContent();
+  await dragCard(ann.page, moving!, 'Done', 1);
+  await expect(cardTitles(ann.page, 'Done').nth(1)).toHaveText(moving!);
+  await expect(cardTitles(bob.page, 'Done').nth(1)).toHaveText(moving!, { timeout: 1000 });
+  await expect(cardTitles(bob.page, 'Done').first()).toHaveText(firstInDone!);
+  await expect(bob.page.getByTestId('card')).toHaveCount(1000);
+});

@@ -34,9 +34,6 @@ pub const RECENT_EVENTS: usize = 64;
 /// How long an entry outlives its last subscriber: a network blip drops every socket of a board at once, and
 /// they return within seconds to an entry whose recent events (its pump kept reading) cover what they missed.
 pub const ENTRY_LINGER: Duration = Duration::from_secs(30);
-/// Live streams (WebSockets and SSE together) one user may hold on one instance. A person has a few tabs and
-/// devices open; hundreds are a runaway script, refused with 429 `too_many_connections` before the upgrade.
-pub const MAX_STREAMS_PER_USER: usize = 32;
 
 /// One committed event ready to send: serialized once, shared by every subscriber of the board.
 #[derive(Debug)]
@@ -179,8 +176,9 @@ struct HubInner {
     boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
     next_id: AtomicU64,
     stats: HubStats,
-    /// Live streams per user on this instance (see `MAX_STREAMS_PER_USER`).
+    /// Live streams per user on this instance, and how many one user may hold (`CORKBOARD_MAX_STREAMS_PER_USER`).
     streams_per_user: Mutex<HashMap<Uuid, usize>>,
+    max_streams_per_user: usize,
     /// Every socket task, so shutdown can wait until each has said 1001.
     tasks: TaskTracker,
     /// How long an entry outlives its last subscriber (`ENTRY_LINGER`; zero in unit tests).
@@ -323,11 +321,11 @@ pub fn frame(msg: &ServerMsg) -> Utf8Bytes {
 }
 
 impl Hub {
-    pub fn new(db: PgPool) -> Self {
-        Self::with_linger(db, ENTRY_LINGER)
+    pub fn new(db: PgPool, max_streams_per_user: usize) -> Self {
+        Self::with_linger(db, max_streams_per_user, ENTRY_LINGER)
     }
 
-    pub fn with_linger(db: PgPool, linger: Duration) -> Self {
+    pub fn with_linger(db: PgPool, max_streams_per_user: usize, linger: Duration) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 db,
@@ -335,6 +333,7 @@ impl Hub {
                 next_id: AtomicU64::new(1),
                 stats: HubStats::default(),
                 streams_per_user: Mutex::new(HashMap::new()),
+                max_streams_per_user,
                 tasks: TaskTracker::new(),
                 linger,
                 closing: CancellationToken::new(),
@@ -366,7 +365,7 @@ impl Hub {
     pub fn reserve_slot(&self, user_id: Uuid) -> AppResult<UserSlot> {
         let mut counts = lock(&self.inner.streams_per_user);
         let count = counts.entry(user_id).or_default();
-        if *count >= MAX_STREAMS_PER_USER {
+        if *count >= self.inner.max_streams_per_user {
             return Err(AppError::TooManyConnections);
         }
         *count += 1;
@@ -632,7 +631,7 @@ mod tests {
     async fn entries_go_away_with_their_last_subscriber_and_presence_counts_people_not_sockets() {
         // Never connected: the pumps' reads fail and retry until their entry goes away.
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        let hub = Hub::with_linger(db, Duration::ZERO);
+        let hub = Hub::with_linger(db, 32, Duration::ZERO);
         let (board, other_board) = (Uuid::now_v7(), Uuid::now_v7());
         let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
 
@@ -661,7 +660,7 @@ mod tests {
     #[tokio::test]
     async fn a_revoked_session_kills_only_its_own_subscribers() {
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        let hub = Hub::new(db);
+        let hub = Hub::new(db, 32);
         let board = Uuid::now_v7();
         let first = viewer(board, Uuid::now_v7(), "ann");
         let doomed = hub.join(&first, 0);
