@@ -179,7 +179,7 @@ async fn move_card_handler(
 /// application's seq, or the same refusal. With `within_board`, a card of any other board is `card_not_found`.
 ///
 /// Round trips, because the board's lock is held from the second to the last: BEGIN, lock, one read of
-/// everything the move depends on, the card update, the event with the seq bump and NOTIFY, COMMIT.
+/// everything the move depends on, one write (card, event, seq, NOTIFY), COMMIT.
 pub async fn move_card(
     state: &AppState,
     actor_id: Uuid,
@@ -208,9 +208,18 @@ pub async fn move_card(
     }
     match apply_move(&mut btx, card_id, &req, view).await {
         Ok(moved) => {
-            btx.commit().await?;
+            let response = match moved {
+                Moved::Written(response) => {
+                    btx.commit().await?;
+                    response
+                }
+                Moved::Pending(event) => {
+                    let (card, seq) = btx.commit_card_move(card_id, &event, req.client_op_id.as_deref()).await?;
+                    MoveCardResponse { card, seq }
+                }
+            };
             metrics::histogram!(MOVE_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
-            Ok(moved)
+            Ok(response)
         }
         Err(refusal) => {
             // A final refusal is remembered under the board lock, ordered against every other copy of the op.
@@ -226,8 +235,9 @@ pub async fn move_card(
 /// Everything a move depends on, read in one statement once the board is locked.
 struct MoveView {
     outcome: Option<OpOutcome>,
-    /// The card's list now; `None` when the card is gone.
+    /// The card's list and version now; `None` when the card is gone.
     from_list_id: Option<Uuid>,
+    version: Option<i64>,
     target_in_board: bool,
     /// The neighbours' keys at the target place: the key goes between them.
     before: Option<String>,
@@ -264,6 +274,7 @@ impl MoveView {
                    (select seq from op) as "applied_seq?",
                    (select code from op) as "refused_code?",
                    (select list_id from cards where id = $4) as "from_list_id?",
+                   (select version from cards where id = $4) as "version?",
                    exists(select 1 from lists where id = $5 and board_id = $1) as "target_in_board!",
                    (select position from anchor) as "before?",
                    case when $7::text = 'end' then null else (
@@ -288,6 +299,7 @@ impl MoveView {
         Ok(Self {
             outcome,
             from_list_id: row.from_list_id,
+            version: row.version,
             target_in_board: row.target_in_board,
             anchor_found: anchor.is_none() || row.before.is_some(),
             before: row.before,
@@ -296,15 +308,13 @@ impl MoveView {
     }
 }
 
-/// The move itself, inside the board's transaction: checks, the new key, the update and its event.
-async fn apply_move(
-    btx: &mut BoardTx,
-    card_id: Uuid,
-    req: &MoveCardRequest,
-    view: MoveView,
-) -> AppResult<MoveCardResponse> {
+/// The move itself, inside the board's transaction: checks, the new key, and the update with its event (or, in
+/// the common case, what the commit statement is to write).
+async fn apply_move(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest, view: MoveView) -> AppResult<Moved> {
     btx.require(Role::Editor)?;
-    let from_list_id = view.from_list_id.ok_or(AppError::NotFound(Resource::Card))?;
+    let (Some(from_list_id), Some(version)) = (view.from_list_id, view.version) else {
+        return Err(AppError::NotFound(Resource::Card));
+    };
     let placement = Placement::from_after_id(req.after_id);
     if placement == Placement::After(card_id) {
         return Err(AppError::validation("after_id", "must not be the item being moved"));
@@ -313,32 +323,44 @@ async fn apply_move(
         return Err(AppError::StalePosition);
     }
     let key = key_between(view.before.as_deref(), view.after.as_deref()).map_err(AppError::internal)?;
-    let position = if key.len() <= MAX_KEY_LEN {
-        key
-    } else {
-        // Rare: the keys here grew long. The general path rebalances the list and places again.
-        place(btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?
-    };
-    let card = sqlx::query_as!(
-        Card,
-        "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
-         where id = $1
-         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
-        card_id,
-        req.list_id,
-        position,
-    )
-    .fetch_one(btx.conn())
-    .await?;
-    let moved = EventKind::CardMoved {
-        card_id,
-        from_list_id,
-        to_list_id: card.list_id,
-        position: card.position.clone(),
-        version: card.version,
-    };
-    let seq = btx.emit(&moved, req.client_op_id.as_deref());
-    Ok(MoveCardResponse { card, seq })
+    if key.len() > MAX_KEY_LEN {
+        // Rare: the keys here grew long. The general path rebalances the list (its events come first) and places
+        // again.
+        let position = place(btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?;
+        let card = sqlx::query_as!(
+            Card,
+            "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
+             where id = $1
+             returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+            card_id,
+            req.list_id,
+            position,
+        )
+        .fetch_one(btx.conn())
+        .await?;
+        let moved = EventKind::CardMoved {
+            card_id,
+            from_list_id,
+            to_list_id: card.list_id,
+            position: card.position.clone(),
+            version: card.version,
+        };
+        let seq = btx.emit(&moved, req.client_op_id.as_deref());
+        return Ok(Moved::Written(MoveCardResponse { card, seq }));
+    }
+    // The common case: the update is written by the commit statement, with the event and the seq (one round trip
+    // fewer while the board is locked).
+    let moved =
+        EventKind::CardMoved { card_id, from_list_id, to_list_id: req.list_id, position: key, version: version + 1 };
+    Ok(Moved::Pending(moved))
+}
+
+/// A move ready to commit.
+enum Moved {
+    /// Written already (after a rebalance); `commit` writes its events.
+    Written(MoveCardResponse),
+    /// To be written by `BoardTx::commit_card_move`, card update and event in one statement.
+    Pending(EventKind),
 }
 
 /// The code under which a refused move is remembered; `None` for errors that are not final (the database was

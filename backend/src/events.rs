@@ -2,7 +2,7 @@
 //! one board), checks the caller's membership, appends one event per change with the board's next seq, and on
 //! commit rings the `board_events` doorbell. This is the one place where "an event was committed" is announced.
 
-use corkboard_protocol::{Event, EventKind, Role};
+use corkboard_protocol::{Card, Event, EventKind, Role};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -179,6 +179,69 @@ pub enum OpOutcome {
 }
 
 impl BoardTx {
+    /// Commits a card move in one statement: the card update, its `card_moved` event (`moved`, whose position,
+    /// list and version are what the update writes), the seq bump and NOTIFY; then `COMMIT`. Events appended
+    /// before (none, in the move path that calls this) are written first by `commit`'s rule, so this needs none.
+    pub async fn commit_card_move(
+        mut self,
+        card_id: Uuid,
+        moved: &EventKind,
+        client_op_id: Option<&str>,
+    ) -> AppResult<(Card, i64)> {
+        let EventKind::CardMoved { to_list_id, position, version, .. } = moved else {
+            return Err(AppError::internal("commit_card_move takes a card_moved event"));
+        };
+        if !self.pending.is_empty() {
+            return Err(AppError::internal("commit_card_move after other events"));
+        }
+        let seq = self.seq + 1;
+        let row = sqlx::query!(
+            r#"with moved as (
+                   update cards set list_id = $2, position = $3, version = $4::int8, updated_at = now()
+                   where id = $1 and version = $4::int8 - 1
+                   returning id, board_id, list_id, title, description, position, version, created_at, updated_at
+               ),
+               appended as (
+                   insert into events (board_id, seq, kind, data, actor_id, client_op_id)
+                   select $5, $6, $7, $8, $9, $10 from moved
+               ),
+               bumped as (update boards set seq = $6, updated_at = now() where id = $5 and exists (select 1 from moved))
+               select moved.id, moved.board_id, moved.list_id, moved.title, moved.description, moved.position,
+                      moved.version, moved.created_at, moved.updated_at, pg_notify($11, $12)::text as "notified"
+               from moved"#,
+            card_id,
+            to_list_id,
+            position,
+            version,
+            self.board_id,
+            seq,
+            moved.name(),
+            moved.data(),
+            self.actor_id,
+            client_op_id,
+            BOARD_EVENTS_CHANNEL,
+            format!("{}:{seq}", self.board_id),
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?
+        // Under the board's lock the card cannot have changed since it was read; if it did, that is a bug.
+        .ok_or_else(|| AppError::internal("the moved card changed under the board lock"))?;
+        self.tx.commit().await?;
+        metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment(1);
+        let card = Card {
+            id: row.id,
+            board_id: row.board_id,
+            list_id: row.list_id,
+            title: row.title,
+            description: row.description,
+            position: row.position,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        };
+        Ok((card, seq))
+    }
+
     /// Remembers that `client_op_id` was refused for good with `code`, and commits (the transaction made no other
     /// change). A later copy of the same operation gets the same refusal.
     pub async fn commit_refusal(mut self, client_op_id: &str, code: &str) -> AppResult<()> {
