@@ -180,8 +180,8 @@ pub enum OpOutcome {
 
 impl BoardTx {
     /// Commits a card move in one statement: the card update, its `card_moved` event (`moved`, whose position,
-    /// list and version are what the update writes), the seq bump and NOTIFY; then `COMMIT`. Events appended
-    /// before (none, in the move path that calls this) are written first by `commit`'s rule, so this needs none.
+    /// list and version are what the update writes), the seq bump and NOTIFY; then `COMMIT`. Only for a
+    /// transaction that has appended no other event (a move that needed a rebalance goes through `commit`).
     pub async fn commit_card_move(
         mut self,
         card_id: Uuid,
