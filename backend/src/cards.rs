@@ -264,6 +264,7 @@ impl MoveView {
                    select null, code from refused_ops where board_id = $1 and actor_id = $2 and client_op_id = $3
                    limit 1
                ),
+               card as (select list_id, version from cards where id = $4),
                anchor as (
                    select case $7::text
                        when 'end' then (select max(position) from cards where list_id = $5 and id <> $4)
@@ -273,8 +274,8 @@ impl MoveView {
                select
                    (select seq from op) as "applied_seq?",
                    (select code from op) as "refused_code?",
-                   (select list_id from cards where id = $4) as "from_list_id?",
-                   (select version from cards where id = $4) as "version?",
+                   (select list_id from card) as "from_list_id?",
+                   (select version from card) as "version?",
                    exists(select 1 from lists where id = $5 and board_id = $1) as "target_in_board!",
                    (select position from anchor) as "before?",
                    case when $7::text = 'end' then null else (

@@ -328,6 +328,43 @@ test('a move the server refuses is rolled back, with a message saying so', async
   await expect(cardTitles(ann.page, 'Done')).toHaveText(['Old']);
 });
 
+test('a move that meets a brief database outage is sent again with its id, not undone', async ({ browser }) => {
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const seeded = await seedBoard(ann, 'Outage', { 'To do': ['Stay', 'Other'], Done: ['Old'] });
+  // The first copy of the move gets "not now" (as while Postgres restarts); later copies reach the server.
+  const sent: string[] = [];
+  await ann.context.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const frame = JSON.parse(String(message));
+      if (frame.type === 'move_card') {
+        sent.push(frame.client_op_id);
+        if (sent.length === 1) {
+          ws.send(
+            JSON.stringify({
+              type: 'error',
+              client_op_id: frame.client_op_id,
+              code: 'service_unavailable',
+              message: 'The database is unavailable right now; try again shortly.',
+            }),
+          );
+          return;
+        }
+      }
+      server.send(message);
+    });
+  });
+  await openBoard(ann, seeded.boardId);
+  await expect(ann.page.getByTestId('connection-status')).toHaveText('Live');
+
+  await dragCard(ann.page, 'Stay', 'Done', 1);
+  await expect.poll(() => sent.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  expect(new Set(sent).size).toBe(1);
+  await expect(cardTitles(ann.page, 'Done')).toHaveText(['Old', 'Stay']);
+  await expect(ann.page.getByTestId('toast')).toHaveCount(0);
+  expect(await storedBoard(ann.page.request, seeded.boardId)).toContainEqual(['Done', ['Old', 'Stay']]);
+});
+
 test('lists are reordered by dragging their header, and everyone watching sees who is here', async ({ browser }) => {
   const ann = await signUp(browser, 'ann', 'Ann Lee');
   const bob = await signUp(browser, 'bob', 'Bob Stone');

@@ -150,7 +150,9 @@ impl Feed {
         }
     }
 
+    /// The event as the next thing to send; the fan-out latency ends here, as its frame goes out.
     fn deliver(&mut self, pushed: Arc<Pushed>) -> Next {
+        self.hub.fanout_seconds().record(pushed.read_at.elapsed().as_secs_f64());
         self.last_sent = pushed.seq;
         self.pending_close = match pushed.closes {
             Some(Closes::Everyone) => Some(close_code::BOARD_DELETED),

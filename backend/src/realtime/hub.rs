@@ -185,6 +185,8 @@ struct HubInner {
     linger: Duration,
     /// Cancelled at shutdown: lingering entries go at once.
     closing: CancellationToken,
+    /// The fan-out latency histogram, looked up once: every event delivered to every socket records into it.
+    fanout_seconds: metrics::Histogram,
 }
 
 /// A watched board.
@@ -337,6 +339,11 @@ impl Hub {
                 tasks: TaskTracker::new(),
                 linger,
                 closing: CancellationToken::new(),
+                fanout_seconds: {
+                    // The recorder first: a handle taken before it is installed would record into nothing.
+                    crate::telemetry::recorder();
+                    metrics::histogram!(crate::telemetry::FANOUT_SECONDS)
+                },
             }),
         }
     }
@@ -370,6 +377,10 @@ impl Hub {
         }
         *count += 1;
         Ok(UserSlot { hub: self.clone(), user_id })
+    }
+
+    pub fn fanout_seconds(&self) -> &metrics::Histogram {
+        &self.inner.fanout_seconds
     }
 
     pub fn db(&self) -> &PgPool {

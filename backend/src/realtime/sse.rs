@@ -20,7 +20,6 @@ use super::{StreamQuery, admit, last_event_id, session_live};
 use crate::error::AppResult;
 use crate::extract::{Path, Query};
 use crate::state::AppState;
-use crate::telemetry::FANOUT_SECONDS;
 
 /// A comment line goes out when nothing else has for this long (the contract promises one at least every
 /// 15 s; proxies drop idle streams).
@@ -76,10 +75,7 @@ impl SseStream {
                 biased;
                 () = self.shutdown.cancelled() => None,
                 next = self.feed.next() => match next {
-                    Next::Event(pushed) => {
-                        metrics::histogram!(FANOUT_SECONDS).record(pushed.read_at.elapsed().as_secs_f64());
-                        Some(pushed.sse.clone())
-                    }
+                    Next::Event(pushed) => Some(pushed.sse.clone()),
                     // With the id, a browser's automatic reconnect resumes after the reset point.
                     Next::Reset(seq) => Some(Bytes::from(format!("id: {seq}\nevent: reset\ndata: {{}}\n\n"))),
                     // Presence is a WebSocket frame only.

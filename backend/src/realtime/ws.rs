@@ -24,7 +24,6 @@ use crate::cards;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Path, Query};
 use crate::state::AppState;
-use crate::telemetry::FANOUT_SECONDS;
 
 // Heartbeats come from the config (`CORKBOARD_WS_PING_MS`, 25 s, and `CORKBOARD_WS_IDLE_MS`, 60 s): the server
 // pings that often and drops a peer it has heard nothing from (no pong, no frame) for that long.
@@ -144,10 +143,7 @@ async fn sender(
             },
             _ = heartbeat.tick() => Ok(Message::Ping(Bytes::new())),
             next = feed.next() => match next {
-                Next::Event(pushed) => {
-                    metrics::histogram!(FANOUT_SECONDS).record(pushed.read_at.elapsed().as_secs_f64());
-                    Ok(Message::Text(pushed.ws.clone()))
-                }
+                Next::Event(pushed) => Ok(Message::Text(pushed.ws.clone())),
                 Next::Reset(_) => Ok(Message::Text(frame(&ServerMsg::Reset))),
                 Next::Presence(text) => Ok(Message::Text(text)),
                 Next::Close(code) => Err(code),
