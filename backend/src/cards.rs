@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use corkboard_protocol::{
-    Card, CreateCardRequest, EventKind, MoveCardRequest, MoveCardResponse, Placement, Role, UpdateCardRequest,
-    validate_client_op_id, validate_description, validate_title,
+    Card, CreateCardRequest, ErrorCode, EventKind, MoveCardRequest, MoveCardResponse, Placement, Role,
+    UpdateCardRequest, validate_client_op_id, validate_description, validate_title,
 };
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -225,7 +225,7 @@ pub async fn move_card(
             // A final refusal is remembered under the board lock, ordered against every other copy of the op.
             // These errors come from checks, never from a failed statement, so the transaction is still usable.
             if let (Some(op), Some(code)) = (&req.client_op_id, final_refusal_code(&refusal)) {
-                btx.commit_refusal(op, code).await?;
+                btx.commit_refusal(op, code.as_str()).await?;
             }
             Err(refusal)
         }
@@ -366,20 +366,20 @@ enum Moved {
 
 /// The code under which a refused move is remembered; `None` for errors that are not final (the database was
 /// unavailable, a bug): the client retries those with the same `client_op_id`.
-fn final_refusal_code(err: &AppError) -> Option<&'static str> {
+fn final_refusal_code(err: &AppError) -> Option<ErrorCode> {
     match err {
-        AppError::StalePosition => Some("stale_position"),
-        AppError::Forbidden(_) => Some("forbidden"),
-        AppError::NotFound(Resource::Card) => Some("card_not_found"),
+        AppError::StalePosition => Some(ErrorCode::StalePosition),
+        AppError::Forbidden(_) => Some(ErrorCode::Forbidden),
+        AppError::NotFound(Resource::Card) => Some(ErrorCode::CardNotFound),
         _ => None,
     }
 }
 
 /// The error a remembered refusal is answered with again.
 fn move_refusal(code: &str) -> AppError {
-    match code {
-        "forbidden" => AppError::Forbidden("Viewers cannot change this board."),
-        "card_not_found" => AppError::NotFound(Resource::Card),
+    match serde_json::from_value(serde_json::Value::from(code)) {
+        Ok(ErrorCode::Forbidden) => AppError::Forbidden("Viewers cannot change this board."),
+        Ok(ErrorCode::CardNotFound) => AppError::NotFound(Resource::Card),
         _ => AppError::StalePosition,
     }
 }

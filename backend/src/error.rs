@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use corkboard_protocol::{Card, ErrorBody, ErrorDetail};
+use corkboard_protocol::{Card, ErrorBody, ErrorCode, ErrorDetail};
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -20,14 +20,14 @@ pub enum Resource {
 }
 
 impl Resource {
-    fn code(self) -> &'static str {
+    fn code(self) -> ErrorCode {
         match self {
-            Resource::Board => "board_not_found",
-            Resource::List => "list_not_found",
-            Resource::Card => "card_not_found",
-            Resource::Member => "member_not_found",
-            Resource::User => "user_not_found",
-            Resource::Route => "not_found",
+            Resource::Board => ErrorCode::BoardNotFound,
+            Resource::List => ErrorCode::ListNotFound,
+            Resource::Card => ErrorCode::CardNotFound,
+            Resource::Member => ErrorCode::MemberNotFound,
+            Resource::User => ErrorCode::UserNotFound,
+            Resource::Route => ErrorCode::NotFound,
         }
     }
 
@@ -47,7 +47,7 @@ impl Resource {
 pub enum AppError {
     /// 400: the request could not be read (malformed JSON, a bad id in the path or query).
     #[error("bad request: {message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     /// 422: the request was read but its values break the rules; `fields` says which and why.
     #[error("validation failed: {0:?}")]
     Validation(BTreeMap<String, String>),
@@ -99,7 +99,7 @@ impl AppError {
         AppError::Validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError::BadRequest { code, message: message.into() }
     }
 
@@ -129,44 +129,48 @@ impl AppError {
 
     /// The documented `{"error": {...}}` body. Internal details never reach it.
     pub fn body(&self) -> ErrorBody {
-        let (code, message): (&str, String) = match self {
-            AppError::BadRequest { code, message } => (code, message.clone()),
-            AppError::Validation(_) => ("validation_failed", "Some fields are not valid.".into()),
-            AppError::Unauthorized => ("unauthorized", "Sign in to continue.".into()),
-            AppError::InvalidCredentials => ("invalid_credentials", "Wrong username or password.".into()),
-            AppError::Forbidden(why) => ("forbidden", (*why).into()),
-            AppError::OriginNotAllowed => ("origin_not_allowed", "Requests from this origin are not allowed.".into()),
-            AppError::NotAMember => ("not_a_member", "You are not a member of this board.".into()),
+        let (code, message): (ErrorCode, String) = match self {
+            AppError::BadRequest { code, message } => (*code, message.clone()),
+            AppError::Validation(_) => (ErrorCode::ValidationFailed, "Some fields are not valid.".into()),
+            AppError::Unauthorized => (ErrorCode::Unauthorized, "Sign in to continue.".into()),
+            AppError::InvalidCredentials => (ErrorCode::InvalidCredentials, "Wrong username or password.".into()),
+            AppError::Forbidden(why) => (ErrorCode::Forbidden, (*why).into()),
+            AppError::OriginNotAllowed => {
+                (ErrorCode::OriginNotAllowed, "Requests from this origin are not allowed.".into())
+            }
+            AppError::NotAMember => (ErrorCode::NotAMember, "You are not a member of this board.".into()),
             AppError::NotFound(what) => (what.code(), what.message().into()),
-            AppError::UsernameTaken => ("username_taken", "That username is taken.".into()),
-            AppError::AlreadyMember => ("already_member", "That user is already a member of this board.".into()),
+            AppError::UsernameTaken => (ErrorCode::UsernameTaken, "That username is taken.".into()),
+            AppError::AlreadyMember => {
+                (ErrorCode::AlreadyMember, "That user is already a member of this board.".into())
+            }
             AppError::VersionConflict(_) => {
-                ("version_conflict", "Someone else changed this card; here is the current version.".into())
+                (ErrorCode::VersionConflict, "Someone else changed this card; here is the current version.".into())
             }
             AppError::StalePosition => (
-                "stale_position",
+                ErrorCode::StalePosition,
                 "The board changed under you: that place no longer exists. Nothing was moved.".into(),
             ),
             AppError::MethodNotAllowed => {
-                ("method_not_allowed", "This endpoint does not accept that method; see the Allow header.".into())
+                (ErrorCode::MethodNotAllowed, "This endpoint does not accept that method; see the Allow header.".into())
             }
-            AppError::PayloadTooLarge => ("payload_too_large", "The request body is too large.".into()),
+            AppError::PayloadTooLarge => (ErrorCode::PayloadTooLarge, "The request body is too large.".into()),
             AppError::UnsupportedMediaType => {
-                ("unsupported_media_type", "Send JSON with Content-Type: application/json.".into())
+                (ErrorCode::UnsupportedMediaType, "Send JSON with Content-Type: application/json.".into())
             }
-            AppError::RateLimited { .. } => ("rate_limited", "Too many attempts; try again later.".into()),
+            AppError::RateLimited { .. } => (ErrorCode::RateLimited, "Too many attempts; try again later.".into()),
             AppError::TooManyConnections => (
-                "too_many_connections",
+                ErrorCode::TooManyConnections,
                 "You have too many live connections open; close some tabs and try again.".into(),
             ),
             AppError::Unavailable(_) => {
-                ("service_unavailable", "The database is unavailable right now; try again shortly.".into())
+                (ErrorCode::ServiceUnavailable, "The database is unavailable right now; try again shortly.".into())
             }
-            AppError::Internal(_) => ("internal_error", "Something went wrong on our side.".into()),
+            AppError::Internal(_) => (ErrorCode::InternalError, "Something went wrong on our side.".into()),
         };
         ErrorBody {
             error: ErrorDetail {
-                code: code.to_owned(),
+                code,
                 message,
                 fields: match self {
                     AppError::Validation(fields) => Some(fields.clone()),
@@ -207,7 +211,7 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::Database(db) if is_unavailable_sqlstate(db.code().as_deref()) => AppError::Unavailable(err),
             // Valid JSON may carry text that Postgres cannot store (a NUL character): the client's input, not a bug.
             sqlx::Error::Database(db) if is_unstorable_text_sqlstate(db.code().as_deref()) => {
-                AppError::bad_request("invalid_text", "Text may not contain the NUL character (\\u0000).")
+                AppError::bad_request(ErrorCode::InvalidText, "Text may not contain the NUL character (\\u0000).")
             }
             _ => AppError::Internal(err.to_string()),
         }

@@ -4,6 +4,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use corkboard_protocol::ErrorCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -21,7 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let axum::Json(raw) = axum::Json::<Box<RawValue>>::from_request(req, state).await.map_err(json_rejection)?;
         // Serde would also read a struct from an array, by position; every body of the API is an object.
         if !raw.get().trim_start().starts_with('{') {
-            return Err(AppError::bad_request("invalid_body", "The request body must be a JSON object."));
+            return Err(AppError::bad_request(ErrorCode::InvalidBody, "The request body must be a JSON object."));
         }
         match axum::Json::<T>::from_bytes(raw.get().as_bytes()) {
             Ok(axum::Json(value)) => Ok(Json(value)),
@@ -40,16 +41,16 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::JsonDataError(err) => {
             // serde's text names the field and the problem ("missing field `title`"), never our internals.
-            AppError::bad_request("invalid_body", format!("The request body does not fit: {}", err.body_text()))
+            AppError::bad_request(ErrorCode::InvalidBody, format!("The request body does not fit: {}", err.body_text()))
         }
         JsonRejection::JsonSyntaxError(_) => {
-            AppError::bad_request("malformed_json", "The request body is not valid JSON.")
+            AppError::bad_request(ErrorCode::MalformedJson, "The request body is not valid JSON.")
         }
         JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
         JsonRejection::BytesRejection(err) if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
             AppError::PayloadTooLarge
         }
-        other => AppError::bad_request("bad_request", other.body_text()),
+        other => AppError::bad_request(ErrorCode::BadRequest, other.body_text()),
     }
 }
 
@@ -63,7 +64,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(_)) => {
-                Err(AppError::bad_request("invalid_path", "An id in the URL is not a valid UUID."))
+                Err(AppError::bad_request(ErrorCode::InvalidPath, "An id in the URL is not a valid UUID."))
             }
             Err(other) => Err(AppError::internal(other.body_text())),
         }
@@ -80,9 +81,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(err)) => {
-                Err(AppError::bad_request("invalid_query", err.body_text()))
+                Err(AppError::bad_request(ErrorCode::InvalidQuery, err.body_text()))
             }
-            Err(other) => Err(AppError::bad_request("invalid_query", other.body_text())),
+            Err(other) => Err(AppError::bad_request(ErrorCode::InvalidQuery, other.body_text())),
         }
     }
 }

@@ -79,7 +79,7 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
         Err(match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => ApiError {
                 status,
-                code: body.error.code,
+                code: body.error.code.to_string(),
                 message: body.error.message,
                 fields: body.error.fields.unwrap_or_default(),
                 card: body.error.card,

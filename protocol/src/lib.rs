@@ -19,6 +19,120 @@ pub type Timestamp = OffsetDateTime;
 // Errors
 // ---------------------------------------------------------------------------------------------------------------
 
+/// The stable snake_case code of every error the server answers with, on REST (`error.code`) and on the
+/// WebSocket (`error` frames). Clients branch on it; the message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400: the request could not be read.
+    BadRequest,
+    MalformedJson,
+    InvalidBody,
+    InvalidPath,
+    InvalidQuery,
+    InvalidText,
+    InvalidLastEventId,
+    WebsocketUpgradeRequired,
+    // WebSocket frames that could not be read (the socket stays open).
+    InvalidFrame,
+    UnsupportedFrame,
+    // 401
+    Unauthorized,
+    InvalidCredentials,
+    // 403
+    Forbidden,
+    OriginNotAllowed,
+    NotAMember,
+    // 404
+    NotFound,
+    BoardNotFound,
+    ListNotFound,
+    CardNotFound,
+    MemberNotFound,
+    UserNotFound,
+    // 405
+    MethodNotAllowed,
+    // 409
+    UsernameTaken,
+    AlreadyMember,
+    VersionConflict,
+    StalePosition,
+    // 413, 415, 422
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    // 429
+    RateLimited,
+    TooManyConnections,
+    // 5xx: not final; the same operation may be sent again.
+    ServiceUnavailable,
+    InternalError,
+    /// A code this build does not know (a newer server). Never sent.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The wire spelling, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::InvalidPath => "invalid_path",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::InvalidText => "invalid_text",
+            ErrorCode::InvalidLastEventId => "invalid_last_event_id",
+            ErrorCode::WebsocketUpgradeRequired => "websocket_upgrade_required",
+            ErrorCode::InvalidFrame => "invalid_frame",
+            ErrorCode::UnsupportedFrame => "unsupported_frame",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ErrorCode::NotAMember => "not_a_member",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::BoardNotFound => "board_not_found",
+            ErrorCode::ListNotFound => "list_not_found",
+            ErrorCode::CardNotFound => "card_not_found",
+            ErrorCode::MemberNotFound => "member_not_found",
+            ErrorCode::UserNotFound => "user_not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::UsernameTaken => "username_taken",
+            ErrorCode::AlreadyMember => "already_member",
+            ErrorCode::VersionConflict => "version_conflict",
+            ErrorCode::StalePosition => "stale_position",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::ServiceUnavailable => "service_unavailable",
+            ErrorCode::InternalError => "internal_error",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+
+    /// Whether an operation refused with this code may be sent again with the same `client_op_id`: the server
+    /// stored nothing about it (the database was away, or something broke on the server's side).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorCode::ServiceUnavailable | ErrorCode::InternalError)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Every error response: `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -30,7 +144,7 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable snake_case code that clients branch on.
-    pub code: String,
+    pub code: ErrorCode,
     /// Human text; never internal details.
     pub message: String,
     /// Per-field problems of a rejected body, keyed by field name.
@@ -474,7 +588,7 @@ pub enum ServerMsg {
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_op_id: Option<String>,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     Pong,

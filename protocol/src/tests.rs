@@ -107,3 +107,54 @@ fn validation_normalises_and_explains() {
     assert!(validate_client_op_id("").is_err());
     assert!(validate_description(&"x".repeat(DESCRIPTION_MAX_BYTES + 1)).is_err());
 }
+
+#[test]
+fn every_error_code_is_spelled_on_the_wire_as_as_str_says() {
+    use ErrorCode::*;
+    let all = [
+        BadRequest,
+        MalformedJson,
+        InvalidBody,
+        InvalidPath,
+        InvalidQuery,
+        InvalidText,
+        InvalidLastEventId,
+        WebsocketUpgradeRequired,
+        InvalidFrame,
+        UnsupportedFrame,
+        Unauthorized,
+        InvalidCredentials,
+        Forbidden,
+        OriginNotAllowed,
+        NotAMember,
+        NotFound,
+        BoardNotFound,
+        ListNotFound,
+        CardNotFound,
+        MemberNotFound,
+        UserNotFound,
+        MethodNotAllowed,
+        UsernameTaken,
+        AlreadyMember,
+        VersionConflict,
+        StalePosition,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        ValidationFailed,
+        RateLimited,
+        TooManyConnections,
+        ServiceUnavailable,
+        InternalError,
+    ];
+    for code in all {
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        assert_eq!(serde_json::from_value::<ErrorCode>(json!(code.as_str())).unwrap(), code);
+    }
+}
+
+#[test]
+fn an_error_code_from_a_newer_server_reads_as_unknown() {
+    let frame: ServerMsg =
+        serde_json::from_value(json!({"type": "error", "code": "quota_exceeded", "message": "Later."})).unwrap();
+    assert_eq!(frame, ServerMsg::Error { client_op_id: None, code: ErrorCode::Unknown, message: "Later.".into() });
+}

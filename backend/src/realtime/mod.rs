@@ -30,6 +30,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
+use corkboard_protocol::ErrorCode;
 use serde::Deserialize;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -77,7 +78,9 @@ impl StreamQuery {
 
 fn parse_since(since: Option<i64>) -> AppResult<Option<i64>> {
     match since {
-        Some(seq) if seq < 0 => Err(AppError::bad_request("invalid_query", "`since` must be a seq, 0 or more.")),
+        Some(seq) if seq < 0 => {
+            Err(AppError::bad_request(ErrorCode::InvalidQuery, "`since` must be a seq, 0 or more."))
+        }
         other => Ok(other),
     }
 }
@@ -122,6 +125,6 @@ fn last_event_id(headers: &HeaderMap) -> AppResult<Option<i64>> {
         .to_str()
         .ok()
         .and_then(|v| v.trim().parse::<i64>().ok())
-        .ok_or_else(|| AppError::bad_request("invalid_last_event_id", "Last-Event-ID must be a seq."))?;
+        .ok_or_else(|| AppError::bad_request(ErrorCode::InvalidLastEventId, "Last-Event-ID must be a seq."))?;
     parse_since(Some(seq))
 }

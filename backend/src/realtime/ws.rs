@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use corkboard_protocol::{ClientMsg, MAX_FRAME_BYTES, MoveCardRequest, ServerMsg, close_code};
+use corkboard_protocol::{ClientMsg, ErrorCode, MAX_FRAME_BYTES, MoveCardRequest, ServerMsg, close_code};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
@@ -56,7 +56,10 @@ pub(super) async fn upgrade(
     let viewer = admit(&state, &headers, board_id).await?;
     let since = query.since()?;
     let upgrade = upgrade.map_err(|_| {
-        AppError::bad_request("websocket_upgrade_required", "This endpoint speaks WebSocket: send an upgrade request.")
+        AppError::bad_request(
+            ErrorCode::WebsocketUpgradeRequired,
+            "This endpoint speaks WebSocket: send an upgrade request.",
+        )
     })?;
     // Taken before the upgrade, so a refusal is a plain 429; held by the socket's task until it ends.
     let slot = state.hub.reserve_slot(viewer.user_id)?;
@@ -218,7 +221,7 @@ async fn receiver(
             }
             // tungstenite answers pings itself.
             Message::Ping(_) => continue,
-            Message::Binary(_) => error_frame(None, "unsupported_frame", "Frames are JSON text."),
+            Message::Binary(_) => error_frame(None, ErrorCode::UnsupportedFrame, "Frames are JSON text."),
             // Boxed: the move path (sqlx futures) would otherwise sit inline in every idle socket's task.
             Message::Text(text) => Box::pin(handle_text(state, viewer, text.as_str())).await,
         };
@@ -235,13 +238,13 @@ fn is_too_big(err: axum::Error) -> bool {
 /// One client frame → its answer. Anything malformed gets an `error` frame; the socket stays open.
 async fn handle_text(state: &AppState, viewer: &Viewer, text: &str) -> Utf8Bytes {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
-        return error_frame(None, "malformed_json", "A frame must be a JSON object.");
+        return error_frame(None, ErrorCode::MalformedJson, "A frame must be a JSON object.");
     };
     // Name the operation in the error when the frame got that far.
     let op = value.get("client_op_id").and_then(serde_json::Value::as_str).map(str::to_owned);
     let message = match serde_json::from_value::<ClientMsg>(value) {
         Ok(message) => message,
-        Err(err) => return error_frame(op, "invalid_frame", format!("The frame does not fit: {err}")),
+        Err(err) => return error_frame(op, ErrorCode::InvalidFrame, format!("The frame does not fit: {err}")),
     };
     match message {
         ClientMsg::Ping => frame(&ServerMsg::Pong),
@@ -266,8 +269,8 @@ async fn handle_text(state: &AppState, viewer: &Viewer, text: &str) -> Utf8Bytes
     }
 }
 
-fn error_frame(client_op_id: Option<String>, code: &str, message: impl Into<String>) -> Utf8Bytes {
-    frame(&ServerMsg::Error { client_op_id, code: code.to_owned(), message: message.into() })
+fn error_frame(client_op_id: Option<String>, code: ErrorCode, message: impl Into<String>) -> Utf8Bytes {
+    frame(&ServerMsg::Error { client_op_id, code, message: message.into() })
 }
 
 /// The per-connection message rate: `rate` tokens a second, at most `burst` saved up.

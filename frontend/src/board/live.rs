@@ -197,7 +197,7 @@ fn on_server_msg(store: BoardStore, msg: ServerMsg) {
             let _ = store.presence.try_set(users);
         }
         ServerMsg::Ack { client_op_id, seq } => store.on_ack(&client_op_id, seq),
-        ServerMsg::Error { client_op_id: Some(op), code, .. } if is_retryable(&code) => resend_later(store, op),
+        ServerMsg::Error { client_op_id: Some(op), code, .. } if code.is_retryable() => resend_later(store, op),
         ServerMsg::Error { client_op_id: Some(op), message, .. } => store.on_move_rejected(&op, &message),
         ServerMsg::Error { client_op_id: None, code, message } => {
             leptos::logging::warn!("server error frame {code}: {message}")
