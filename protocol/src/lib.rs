@@ -19,101 +19,83 @@ pub type Timestamp = OffsetDateTime;
 // Errors
 // ---------------------------------------------------------------------------------------------------------------
 
-/// The stable snake_case code of every error the server answers with, on REST (`error.code`) and on the
-/// WebSocket (`error` frames). Clients branch on it; the message is for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
+/// Declares `ErrorCode` from one list of `Variant => "wire_name"` pairs, so the enum, its wire spelling and
+/// `ErrorCode::ALL` cannot drift apart.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $wire:literal,)+) => {
+        /// The stable snake_case code of every error the server answers with, on REST (`error.code`) and on the
+        /// WebSocket (`error` frames). Clients branch on it; the message is for people.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
+            /// A code this build does not know (a newer server). Never sent.
+            #[serde(other, rename = "unknown")]
+            Unknown,
+        }
+
+        impl ErrorCode {
+            /// Every code the server sends.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The wire spelling, as serde writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $wire,)+
+                    ErrorCode::Unknown => "unknown",
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     // 400: the request could not be read.
-    BadRequest,
-    MalformedJson,
-    InvalidBody,
-    InvalidPath,
-    InvalidQuery,
-    InvalidText,
-    InvalidLastEventId,
-    WebsocketUpgradeRequired,
+    BadRequest => "bad_request",
+    MalformedJson => "malformed_json",
+    InvalidBody => "invalid_body",
+    InvalidPath => "invalid_path",
+    InvalidQuery => "invalid_query",
+    InvalidText => "invalid_text",
+    InvalidLastEventId => "invalid_last_event_id",
+    WebsocketUpgradeRequired => "websocket_upgrade_required",
     // WebSocket frames that could not be read (the socket stays open).
-    InvalidFrame,
-    UnsupportedFrame,
+    InvalidFrame => "invalid_frame",
+    UnsupportedFrame => "unsupported_frame",
     // 401
-    Unauthorized,
-    InvalidCredentials,
+    Unauthorized => "unauthorized",
+    InvalidCredentials => "invalid_credentials",
     // 403
-    Forbidden,
-    OriginNotAllowed,
-    NotAMember,
+    Forbidden => "forbidden",
+    OriginNotAllowed => "origin_not_allowed",
+    NotAMember => "not_a_member",
     // 404
-    NotFound,
-    BoardNotFound,
-    ListNotFound,
-    CardNotFound,
-    MemberNotFound,
-    UserNotFound,
+    NotFound => "not_found",
+    BoardNotFound => "board_not_found",
+    ListNotFound => "list_not_found",
+    CardNotFound => "card_not_found",
+    MemberNotFound => "member_not_found",
+    UserNotFound => "user_not_found",
     // 405
-    MethodNotAllowed,
+    MethodNotAllowed => "method_not_allowed",
     // 409
-    UsernameTaken,
-    AlreadyMember,
-    VersionConflict,
-    StalePosition,
+    UsernameTaken => "username_taken",
+    AlreadyMember => "already_member",
+    VersionConflict => "version_conflict",
+    StalePosition => "stale_position",
     // 413, 415, 422
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    ValidationFailed,
+    PayloadTooLarge => "payload_too_large",
+    UnsupportedMediaType => "unsupported_media_type",
+    ValidationFailed => "validation_failed",
     // 429
-    RateLimited,
-    TooManyConnections,
+    RateLimited => "rate_limited",
+    TooManyConnections => "too_many_connections",
     // 5xx: not final; the same operation may be sent again.
-    ServiceUnavailable,
-    InternalError,
-    /// A code this build does not know (a newer server). Never sent.
-    #[serde(other)]
-    Unknown,
+    ServiceUnavailable => "service_unavailable",
+    InternalError => "internal_error",
 }
 
 impl ErrorCode {
-    /// The wire spelling, as serde writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadRequest => "bad_request",
-            ErrorCode::MalformedJson => "malformed_json",
-            ErrorCode::InvalidBody => "invalid_body",
-            ErrorCode::InvalidPath => "invalid_path",
-            ErrorCode::InvalidQuery => "invalid_query",
-            ErrorCode::InvalidText => "invalid_text",
-            ErrorCode::InvalidLastEventId => "invalid_last_event_id",
-            ErrorCode::WebsocketUpgradeRequired => "websocket_upgrade_required",
-            ErrorCode::InvalidFrame => "invalid_frame",
-            ErrorCode::UnsupportedFrame => "unsupported_frame",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::OriginNotAllowed => "origin_not_allowed",
-            ErrorCode::NotAMember => "not_a_member",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::BoardNotFound => "board_not_found",
-            ErrorCode::ListNotFound => "list_not_found",
-            ErrorCode::CardNotFound => "card_not_found",
-            ErrorCode::MemberNotFound => "member_not_found",
-            ErrorCode::UserNotFound => "user_not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::UsernameTaken => "username_taken",
-            ErrorCode::AlreadyMember => "already_member",
-            ErrorCode::VersionConflict => "version_conflict",
-            ErrorCode::StalePosition => "stale_position",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::ValidationFailed => "validation_failed",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::TooManyConnections => "too_many_connections",
-            ErrorCode::ServiceUnavailable => "service_unavailable",
-            ErrorCode::InternalError => "internal_error",
-            ErrorCode::Unknown => "unknown",
-        }
-    }
-
     /// Whether an operation refused with this code may be sent again with the same `client_op_id`: the server
     /// stored nothing about it (the database was away, or something broke on the server's side).
     pub fn is_retryable(self) -> bool {

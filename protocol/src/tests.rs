@@ -110,43 +110,7 @@ fn validation_normalises_and_explains() {
 
 #[test]
 fn every_error_code_is_spelled_on_the_wire_as_as_str_says() {
-    use ErrorCode::*;
-    let all = [
-        BadRequest,
-        MalformedJson,
-        InvalidBody,
-        InvalidPath,
-        InvalidQuery,
-        InvalidText,
-        InvalidLastEventId,
-        WebsocketUpgradeRequired,
-        InvalidFrame,
-        UnsupportedFrame,
-        Unauthorized,
-        InvalidCredentials,
-        Forbidden,
-        OriginNotAllowed,
-        NotAMember,
-        NotFound,
-        BoardNotFound,
-        ListNotFound,
-        CardNotFound,
-        MemberNotFound,
-        UserNotFound,
-        MethodNotAllowed,
-        UsernameTaken,
-        AlreadyMember,
-        VersionConflict,
-        StalePosition,
-        PayloadTooLarge,
-        UnsupportedMediaType,
-        ValidationFailed,
-        RateLimited,
-        TooManyConnections,
-        ServiceUnavailable,
-        InternalError,
-    ];
-    for code in all {
+    for &code in ErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         assert_eq!(serde_json::from_value::<ErrorCode>(json!(code.as_str())).unwrap(), code);
     }
