@@ -52,7 +52,7 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
             return;
         }
-        if dnd::card_key(drag, card_id, &ev.key()) {
+        if dnd::keyboard::card_key(drag, card_id, &ev.key()) {
             ev.prevent_default();
         }
     };
@@ -113,7 +113,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
     let close = move || {
         open_card.0.set(None);
         // Back to the card the dialog was opened from, so keyboard users keep their place.
-        dnd::refocus(card_id);
+        dnd::keyboard::refocus(card_id);
     };
 
     let Some(start) = start else {
@@ -185,7 +185,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 Ok(card) => {
                     store.put_card(card);
                     open_card.0.set(None);
-                    dnd::refocus(card_id);
+                    dnd::keyboard::refocus(card_id);
                 }
                 Err(e) if e.is(ErrorCode::VersionConflict) => {
                     if let Some(current) = e.card.clone() {

@@ -4,7 +4,7 @@
 //! Per pointer move only three small signals change (ghost position, drop target, list drop target); the
 //! card tiles depend on `dragging`, which changes once when a drag starts and once when it ends.
 
-mod keyboard;
+pub mod keyboard;
 mod targets;
 
 use leptos::prelude::*;
@@ -12,8 +12,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-pub use self::keyboard::{card_key, refocus};
-use self::targets::{autoscroll, card_target_at, list_target_at};
+use self::targets::{CardTarget, ListTarget, autoscroll, card_target_at, list_target_at};
 use super::store::BoardStore;
 use super::ui::{Announcer, OpenCard};
 use crate::toast::Toasts;
@@ -28,22 +27,6 @@ const TOUCH_SLOP: f64 = 10.0;
 pub enum DragItem {
     Card(Uuid),
     List(Uuid),
-}
-
-/// Where a dragged card would land: in `list_id`, right after `after_id`; `top` places the indicator line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CardTarget {
-    pub list_id: Uuid,
-    pub after_id: Option<Uuid>,
-    pub index: usize,
-    pub top: f64,
-}
-
-/// Where a dragged list would land; `left` places the indicator inside the board canvas.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListTarget {
-    pub after_id: Option<Uuid>,
-    pub left: f64,
 }
 
 /// A card picked up with the keyboard: the place it would be dropped in.

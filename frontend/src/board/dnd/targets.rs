@@ -6,8 +6,23 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use web_sys::{DomRect, HtmlElement};
 
-use super::{CardTarget, ListTarget};
 use crate::util;
+
+/// Where a dragged card would land: in `list_id`, right after `after_id`; `top` places the indicator line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardTarget {
+    pub list_id: Uuid,
+    pub after_id: Option<Uuid>,
+    pub index: usize,
+    pub top: f64,
+}
+
+/// Where a dragged list would land; `left` places the indicator inside the board canvas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListTarget {
+    pub after_id: Option<Uuid>,
+    pub left: f64,
+}
 
 fn rect_contains_x(r: &DomRect, x: f64) -> bool {
     x >= r.left() && x <= r.right()
@@ -42,18 +57,9 @@ fn slot_in_list(
     dragged: Uuid,
     pick: impl FnOnce(&[DomRect]) -> usize,
 ) -> Option<CardTarget> {
-    let dragged = dragged.to_string();
-    let cards: Vec<HtmlElement> = util::query_all(container, "[data-card-id]")
-        .into_iter()
-        .filter(|c| c.get_attribute("data-card-id").as_deref() != Some(dragged.as_str()))
-        .collect();
-    let rects: Vec<DomRect> = cards.iter().map(|c| c.get_bounding_client_rect()).collect();
+    let (cards, rects) = others(container, "[data-card-id]", "data-card-id", dragged);
     let index = pick(&rects);
-    let after_id = index
-        .checked_sub(1)
-        .and_then(|i| cards.get(i))
-        .and_then(|c| c.get_attribute("data-card-id"))
-        .and_then(|s| Uuid::parse_str(&s).ok());
+    let after_id = id_before(&cards, index, "data-card-id");
     let base = container.get_bounding_client_rect().top() - container.scroll_top() as f64;
     let top = match (index.checked_sub(1).and_then(|i| rects.get(i)), rects.get(index)) {
         (Some(above), Some(below)) => (above.bottom() + below.top()) / 2.0,
@@ -62,6 +68,27 @@ fn slot_in_list(
         (None, None) => base + 6.0,
     } - base;
     Some(CardTarget { list_id, after_id, index, top })
+}
+
+/// The elements matching `selector` under `root` other than the dragged one (its id in `attr`), and their
+/// boxes: the places a drop can go between.
+fn others(root: &web_sys::Element, selector: &str, attr: &str, dragged: Uuid) -> (Vec<HtmlElement>, Vec<DomRect>) {
+    let dragged = dragged.to_string();
+    let items: Vec<HtmlElement> = util::query_all(root, selector)
+        .into_iter()
+        .filter(|e| e.get_attribute(attr).as_deref() != Some(dragged.as_str()))
+        .collect();
+    let rects = items.iter().map(|e| e.get_bounding_client_rect()).collect();
+    (items, rects)
+}
+
+/// The id of the item just before `index`: what a drop there lands after (`None`: first).
+fn id_before(items: &[HtmlElement], index: usize, attr: &str) -> Option<Uuid> {
+    index
+        .checked_sub(1)
+        .and_then(|i| items.get(i))
+        .and_then(|e| e.get_attribute(attr))
+        .and_then(|s| Uuid::parse_str(&s).ok())
 }
 
 fn horizontal_distance(r: &DomRect, x: f64) -> f64 {
@@ -76,18 +103,9 @@ fn horizontal_distance(r: &DomRect, x: f64) -> f64 {
 
 pub(super) fn list_target_at(x: f64, dragged: Uuid) -> Option<ListTarget> {
     let canvas = util::query(".board-canvas")?;
-    let dragged = dragged.to_string();
-    let columns: Vec<HtmlElement> = util::query_all(&canvas, ".list-column[data-list-id]")
-        .into_iter()
-        .filter(|c| c.get_attribute("data-list-id").as_deref() != Some(dragged.as_str()))
-        .collect();
-    let rects: Vec<DomRect> = columns.iter().map(|c| c.get_bounding_client_rect()).collect();
+    let (columns, rects) = others(&canvas, ".list-column[data-list-id]", "data-list-id", dragged);
     let index = rects.iter().position(|r| x < r.left() + r.width() / 2.0).unwrap_or(rects.len());
-    let after_id = index
-        .checked_sub(1)
-        .and_then(|i| columns.get(i))
-        .and_then(|c| c.get_attribute("data-list-id"))
-        .and_then(|s| Uuid::parse_str(&s).ok());
+    let after_id = id_before(&columns, index, "data-list-id");
     let base = canvas.get_bounding_client_rect().left() - canvas.scroll_left() as f64;
     let left = match (index.checked_sub(1).and_then(|i| rects.get(i)), rects.get(index)) {
         (_, Some(next)) => next.left() - 7.0,
