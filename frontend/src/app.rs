@@ -17,7 +17,7 @@ use crate::util;
 pub fn App() -> impl IntoView {
     let nav = Nav::new();
     let toasts = Toasts::new();
-    let session = Session { user: RwSignal::new(None), checked: RwSignal::new(false), next: RwSignal::new(None) };
+    let session = Session::new();
     provide_context(nav);
     provide_context(toasts);
     provide_context(session);

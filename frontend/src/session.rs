@@ -17,6 +17,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Nobody signed in yet, and not yet asked.
+    pub fn new() -> Self {
+        Session { user: RwSignal::new(None), checked: RwSignal::new(false), next: RwSignal::new(None) }
+    }
+
     /// The server ended the session (logout elsewhere, expiry): forget the user and ask to sign in again.
     pub fn expired(&self, nav: Nav, toasts: Toasts) {
         if self.user.get_untracked().is_some() {

@@ -1,7 +1,7 @@
 //! The members panel: who is on the board with which role; admins invite by username, change roles and
 //! remove people. Every change goes through REST and comes back to everyone as a member event.
 
-use corkboard_protocol::{Member, Role, validate_username};
+use corkboard_protocol::{ErrorCode, Member, Role, validate_username};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -52,7 +52,9 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                     username.set(String::new());
                     toasts.success(format!("{name} can now open this board."));
                 }
-                Err(e) if e.status == 404 => error.set(Some(format!("No user named \"{name}\". {}", e.message))),
+                Err(e) if e.is(ErrorCode::UserNotFound) => {
+                    error.set(Some(format!("No user named \"{name}\". {}", e.message)))
+                }
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);
