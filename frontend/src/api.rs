@@ -1,11 +1,11 @@
 //! REST calls to the backend (docs/API.md): one typed function per endpoint, errors as `ApiError` carrying the
-//! server's `error.code` and `error.message` so every failure can be told to the user as the server worded it.
+//! server's `ErrorCode` and `error.message` so every failure can be told to the user as the server worded it.
 
 use std::collections::BTreeMap;
 
 use corkboard_protocol::{
     AddMemberRequest, AuthResponse, Board, BoardsResponse, Card, CreateBoardRequest, CreateCardRequest,
-    CreateListRequest, ErrorBody, List, LoginRequest, MeResponse, Member, MoveCardRequest, MoveCardResponse,
+    CreateListRequest, ErrorBody, ErrorCode, List, LoginRequest, MeResponse, Member, MoveCardRequest, MoveCardResponse,
     MoveListRequest, Placement, RegisterRequest, Role, Snapshot, UpdateBoardRequest, UpdateCardRequest,
     UpdateListRequest, UpdateMemberRequest,
 };
@@ -15,11 +15,24 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestCredentials, RequestInit, Response};
 
+/// What kind of failure an `ApiError` is: one of the server's codes, or a failure that never got one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with its error body.
+    Server(ErrorCode),
+    /// The server could not be reached at all.
+    Unreachable,
+    /// A success whose body this build cannot read (a newer or older server).
+    UnreadableResponse,
+    /// An error status without the server's error body: a proxy or gateway answered.
+    Http,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     /// The HTTP status; 0 when the server could not be reached at all.
     pub status: u16,
-    pub code: String,
+    pub code: Failure,
     pub message: String,
     pub fields: BTreeMap<String, String>,
     /// With `version_conflict`: the card as it is now on the server.
@@ -28,15 +41,30 @@ pub struct ApiError {
 
 impl ApiError {
     fn network() -> Self {
-        Self::new(0, "network", "Could not reach the server. Check your connection and try again.")
+        Self::new(0, Failure::Unreachable, "Could not reach the server. Check your connection and try again.")
     }
 
-    fn new(status: u16, code: &str, message: &str) -> Self {
-        Self { status, code: code.into(), message: message.into(), fields: BTreeMap::new(), card: None }
+    fn new(status: u16, code: Failure, message: &str) -> Self {
+        Self { status, code, message: message.into(), fields: BTreeMap::new(), card: None }
     }
 
     pub fn is_unauthorized(&self) -> bool {
         self.status == 401
+    }
+
+    /// Whether the server refused with exactly this code.
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == Failure::Server(code)
+    }
+
+    /// The server could not be reached: nothing was decided, and nothing was said.
+    pub fn is_unreachable(&self) -> bool {
+        self.code == Failure::Unreachable
+    }
+
+    /// "Not now" rather than "no": the server stored nothing, so the same operation may be sent again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.code, Failure::Server(code) if code.is_retryable())
     }
 
     /// The message for one form field, if the server named that field.
@@ -71,7 +99,7 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
         serde_json::from_str(text).map_err(|_| {
             ApiError::new(
                 status,
-                "bad_response",
+                Failure::UnreadableResponse,
                 "The server sent an answer this page does not understand. Reload the page.",
             )
         })
@@ -79,12 +107,12 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
         Err(match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => ApiError {
                 status,
-                code: body.error.code.to_string(),
+                code: Failure::Server(body.error.code),
                 message: body.error.message,
                 fields: body.error.fields.unwrap_or_default(),
                 card: body.error.card,
             },
-            Err(_) => ApiError::new(status, "http_error", &generic_message(status)),
+            Err(_) => ApiError::new(status, Failure::Http, &generic_message(status)),
         })
     }
 }
@@ -161,7 +189,7 @@ pub async fn snapshot(board_id: Uuid) -> Result<Snapshot, ApiError> {
     get(&format!("/api/boards/{board_id}")).await
 }
 
-pub async fn rename_board(board_id: Uuid, title: String) -> Result<serde_json::Value, ApiError> {
+pub async fn rename_board(board_id: Uuid, title: String) -> Result<Board, ApiError> {
     send("PATCH", &format!("/api/boards/{board_id}"), &UpdateBoardRequest { title }).await
 }
 
@@ -173,7 +201,7 @@ pub async fn add_member(board_id: Uuid, username: String, role: Role) -> Result<
     send("POST", &format!("/api/boards/{board_id}/members"), &AddMemberRequest { username, role }).await
 }
 
-pub async fn update_member(board_id: Uuid, user_id: Uuid, role: Role) -> Result<serde_json::Value, ApiError> {
+pub async fn update_member(board_id: Uuid, user_id: Uuid, role: Role) -> Result<Member, ApiError> {
     send("PATCH", &format!("/api/boards/{board_id}/members/{user_id}"), &UpdateMemberRequest { role }).await
 }
 
@@ -191,12 +219,8 @@ pub async fn rename_list(list_id: Uuid, title: String) -> Result<List, ApiError>
     send("PATCH", &format!("/api/lists/{list_id}"), &UpdateListRequest { title }).await
 }
 
-/// The answer's shape is not fixed by the contract: the list when the server sends it, else nothing.
-pub async fn move_list(list_id: Uuid, after_id: Option<Uuid>) -> Result<Option<List>, ApiError> {
-    let value: serde_json::Value =
-        send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id }).await?;
-    let list = value.get("list").cloned().unwrap_or(value);
-    Ok(serde_json::from_value(list).ok())
+pub async fn move_list(list_id: Uuid, after_id: Option<Uuid>) -> Result<List, ApiError> {
+    send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id }).await
 }
 
 pub async fn delete_list(list_id: Uuid) -> Result<(), ApiError> {

@@ -1,6 +1,6 @@
-//! The shell: who is signed in, which screen is showing, the top bar and the toasts.
+//! The shell: checks who is signed in on load, picks the screen for the route, and draws the top bar and the
+//! toasts.
 
-use corkboard_protocol::User;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -9,46 +9,15 @@ use crate::auth::{SignIn, SignUp};
 use crate::board::BoardView;
 use crate::boards::BoardsPage;
 use crate::route::{Link, Nav, Route};
+use crate::session::Session;
 use crate::toast::{ToastHost, Toasts};
 use crate::util;
-
-/// Who is signed in. `checked` turns true once `/api/auth/me` has answered, so a signed-in user never sees
-/// the sign-in form flash by on load.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub user: RwSignal<Option<User>>,
-    pub checked: RwSignal<bool>,
-    /// Where to go after signing in (the board link someone opened while signed out).
-    pub next: RwSignal<Option<Route>>,
-}
-
-impl Session {
-    /// The server ended the session (logout elsewhere, expiry): forget the user and ask to sign in again.
-    pub fn expired(&self, nav: Nav, toasts: Toasts) {
-        if self.user.get_untracked().is_some() {
-            toasts.info("Your session has ended. Please sign in again.");
-        }
-        self.user.set(None);
-        let here = nav.route.get_untracked();
-        if here.needs_auth() {
-            self.next.set(Some(here));
-        }
-        nav.replace(Route::SignIn);
-    }
-
-    pub fn signed_in(&self, user: User, nav: Nav) {
-        self.user.set(Some(user));
-        let next = self.next.get_untracked().unwrap_or(Route::Boards);
-        self.next.set(None);
-        nav.replace(next);
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
     let nav = Nav::new();
     let toasts = Toasts::new();
-    let session = Session { user: RwSignal::new(None), checked: RwSignal::new(false), next: RwSignal::new(None) };
+    let session = Session::new();
     provide_context(nav);
     provide_context(toasts);
     provide_context(session);

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
-use crate::app::Session;
 use crate::route::{Link, Nav, Route};
+use crate::session::Session;
 
 #[component]
 pub fn SignIn() -> impl IntoView {

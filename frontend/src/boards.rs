@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::app::Session;
 use crate::route::{Link, Nav, Route};
+use crate::session::Session;
 use crate::toast::Toasts;
 
 #[component]

@@ -7,6 +7,7 @@ mod auth;
 mod board;
 mod boards;
 mod route;
+mod session;
 mod toast;
 mod util;
 

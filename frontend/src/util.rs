@@ -1,5 +1,6 @@
 //! Small browser helpers that several features share.
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// A fresh id for a `client_op_id` (a UUID v4: letters, digits and '-', which the protocol accepts).
@@ -60,4 +61,19 @@ pub fn random() -> f64 {
 
 pub fn is_online() -> bool {
     web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+}
+
+/// Focuses (and selects) a field each time it appears: `autofocus` only works for elements present at load.
+pub fn focus_when_shown<E>(node: NodeRef<E>)
+where
+    E: leptos::html::ElementType,
+    E::Output: wasm_bindgen::JsCast + Clone + 'static,
+    NodeRef<E>: Get<Value = Option<E::Output>>,
+{
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let el: &web_sys::HtmlElement = wasm_bindgen::JsCast::unchecked_ref(&el);
+            let _ = el.focus();
+        }
+    });
 }

@@ -1,17 +1,22 @@
-//! A card on the board (`CardTile`), and the dialog to edit one (`CardDialog`).
+//! A card on the board (`CardTile`), the dialog to edit one (`CardDialog`), and `Modal`.
 
-use corkboard_protocol::{Card, Role, UpdateCardRequest, validate_description, validate_title};
+use corkboard_protocol::{Card, ErrorCode, Role, UpdateCardRequest, validate_description, validate_title};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::dnd::{self, DragItem};
+use super::dnd::{self, DragItem, DragUi};
 use super::store::BoardStore;
+use super::ui::{Announcer, OpenCard};
 use crate::api;
+use crate::toast::Toasts;
 
 #[component]
 pub fn CardTile(card_id: Uuid) -> impl IntoView {
     let store = expect_context::<BoardStore>();
+    let drag = expect_context::<DragUi>();
+    let open_card = expect_context::<OpenCard>();
+    let announcer = expect_context::<Announcer>();
     let Some(card) = store.card(card_id) else { return ().into_any() };
     let title = {
         let card = card.clone();
@@ -23,11 +28,11 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
         move || card.with(|c| !c.description.trim().is_empty())
     };
     let dragging = {
-        let sel = store.drag.dragged_card.get_value();
+        let sel = drag.dragged_card.get_value();
         move || sel.selected(&Some(card_id))
     };
     let lifted = {
-        let sel = store.drag.lifted_card.get_value();
+        let sel = drag.lifted_card.get_value();
         move || sel.selected(&Some(card_id))
     };
     let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
@@ -35,28 +40,28 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
     let on_down = {
         let card = card.clone();
         move |ev: leptos::ev::PointerEvent| {
-            dnd::press(store, DragItem::Card(card_id), &ev, card.with_untracked(|c| c.title.clone()))
+            dnd::press(drag, DragItem::Card(card_id), &ev, card.with_untracked(|c| c.title.clone()))
         }
     };
     let on_click = move |_| {
-        if !store.drag.just_dropped() {
-            store.open_card.set(Some(card_id));
+        if !drag.just_dropped() {
+            open_card.0.set(Some(card_id));
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
             return;
         }
-        if dnd::card_key(store, card_id, &ev.key()) {
+        if dnd::keyboard::card_key(drag, card_id, &ev.key()) {
             ev.prevent_default();
         }
     };
     let on_blur = move |_| {
         // Leaving a picked-up card with Tab (or a click elsewhere) cancels the keyboard move.
-        if store.drag.keyboard.get_untracked().is_some_and(|k| k.card_id == card_id) {
-            store.drag.keyboard.set(None);
-            store.drag.card_target.set(None);
-            store.announce.set("Move cancelled.".into());
+        if drag.keyboard.get_untracked().is_some_and(|k| k.card_id == card_id) {
+            drag.keyboard.set(None);
+            drag.card_target.set(None);
+            announcer.say("Move cancelled.");
         }
     };
 
@@ -75,7 +80,7 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
             on:click=on_click
             on:keydown=on_key
             on:blur=on_blur
-            on:contextmenu=move |ev| dnd::suppress_context_menu(store, &ev)
+            on:contextmenu=move |ev| dnd::suppress_context_menu(drag, &ev)
         >
             <span class="card-title">{title}</span>
             <Show when=has_description>
@@ -88,11 +93,11 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
     .into_any()
 }
 
-/// Shows the dialog for the card in `store.open_card`.
+/// Shows the dialog for the card in `OpenCard`.
 #[component]
 pub fn CardDialogHost() -> impl IntoView {
-    let store = expect_context::<BoardStore>();
-    move || store.open_card.get().map(|id| view! { <CardDialog card_id=id/> })
+    let open_card = expect_context::<OpenCard>();
+    move || open_card.0.get().map(|id| view! { <CardDialog card_id=id/> })
 }
 
 /// Edits a card's title and description. Saves with `expected_version`, so a change someone else made
@@ -100,13 +105,15 @@ pub fn CardDialogHost() -> impl IntoView {
 #[component]
 fn CardDialog(card_id: Uuid) -> impl IntoView {
     let store = expect_context::<BoardStore>();
+    let open_card = expect_context::<OpenCard>();
+    let toasts = expect_context::<Toasts>();
     let live = store.card(card_id);
     let start = live.as_ref().map(|c| c.get_untracked());
     let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
     let close = move || {
-        store.open_card.set(None);
+        open_card.0.set(None);
         // Back to the card the dialog was opened from, so keyboard users keep their place.
-        dnd::refocus(card_id);
+        dnd::keyboard::refocus(card_id);
     };
 
     let Some(start) = start else {
@@ -132,6 +139,15 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
         store.revision.track();
         store.card(card_id).is_none()
     };
+    // Set before our own delete, so only someone else's is announced.
+    let deleting = StoredValue::new(false);
+    Effect::new(move |was_deleted: Option<bool>| {
+        let now = deleted();
+        if now && was_deleted == Some(false) && !deleting.get_value() {
+            toasts.info("The card you had open was deleted by someone else.");
+        }
+        now
+    });
     // Someone changed the card while the dialog is open (seen live, before we even try to save).
     let changed_meanwhile = {
         let live_card = live_card.clone();
@@ -168,10 +184,10 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
             match api::update_card(card_id, req).await {
                 Ok(card) => {
                     store.put_card(card);
-                    store.open_card.set(None);
-                    dnd::refocus(card_id);
+                    open_card.0.set(None);
+                    dnd::keyboard::refocus(card_id);
                 }
-                Err(e) if e.code == "version_conflict" => {
+                Err(e) if e.is(ErrorCode::VersionConflict) => {
                     if let Some(current) = e.card.clone() {
                         store.put_card(current.clone());
                         conflict.set(Some(current));
@@ -209,13 +225,17 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
         if !window().confirm_with_message("Delete this card? This cannot be undone.").unwrap_or(false) {
             return;
         }
+        deleting.set_value(true);
         spawn_local(async move {
             match api::delete_card(card_id).await {
                 Ok(()) => {
                     store.drop_card(card_id);
-                    store.open_card.set(None);
+                    open_card.0.set(None);
                 }
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => {
+                    deleting.set_value(false);
+                    error.set(Some(e.message));
+                }
             }
         });
     };

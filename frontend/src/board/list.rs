@@ -1,18 +1,24 @@
-//! A list column: its title (renamed in place), its cards, the drop indicator, and "add a card".
+//! `ListColumn`: a list's title (renamed in place, dragged by its header), its cards, the drop indicator, and
+//! "add a card".
 
 use corkboard_protocol::{Role, validate_title};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use super::add::{AddItem, NewItem};
 use super::card::CardTile;
-use super::dnd::{self, DragItem};
+use super::dnd::{self, DragItem, DragUi};
 use super::store::BoardStore;
 use crate::api;
+use crate::toast::Toasts;
+use crate::util;
 
 #[component]
 pub fn ListColumn(list_id: Uuid) -> impl IntoView {
     let store = expect_context::<BoardStore>();
+    let drag = expect_context::<DragUi>();
+    let toasts = expect_context::<Toasts>();
     let Some(slot) = store.list(list_id) else { return ().into_any() };
     let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
     let title = slot.title.clone();
@@ -24,10 +30,10 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let title_input = NodeRef::<leptos::html::Input>::new();
-    focus_when_shown(title_input);
-    let is_dragged = move || store.drag.dragging.get() == Some(DragItem::List(list_id));
+    util::focus_when_shown(title_input);
+    let is_dragged = move || drag.dragging.get() == Some(DragItem::List(list_id));
     let indicator = move || {
-        store.drag.card_target.get().filter(|t| t.list_id == list_id).map(|t| {
+        drag.card_target.get().filter(|t| t.list_id == list_id).map(|t| {
             view! { <div class="drop-indicator" data-testid="drop-indicator" style:top=format!("{}px", t.top)></div> }
         })
     };
@@ -39,7 +45,7 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             let t = match validate_title(&draft.get_untracked()) {
                 Ok(t) => t,
                 Err(e) => {
-                    store.toasts.error(format!("List title {e}."));
+                    toasts.error(format!("List title {e}."));
                     return;
                 }
             };
@@ -75,7 +81,7 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
         let title = title.clone();
         move |ev: leptos::ev::PointerEvent| {
             if !editing.get_untracked() {
-                dnd::press(store, DragItem::List(list_id), &ev, title.get_untracked());
+                dnd::press(drag, DragItem::List(list_id), &ev, title.get_untracked());
             }
         }
     };
@@ -127,136 +133,9 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
                 {indicator}
             </div>
             <Show when=can_edit>
-                <AddCard list_id=list_id/>
+                <AddItem what=NewItem::Card(list_id)/>
             </Show>
         </section>
     }
     .into_any()
-}
-
-#[component]
-fn AddCard(list_id: Uuid) -> impl IntoView {
-    let store = expect_context::<BoardStore>();
-    let open = RwSignal::new(false);
-    let draft = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let input = NodeRef::<leptos::html::Textarea>::new();
-    focus_when_shown(input);
-
-    let submit = move || {
-        let title = match validate_title(&draft.get_untracked()) {
-            Ok(t) => t,
-            Err(e) => {
-                error.set(Some(format!("Title {e}")));
-                return;
-            }
-        };
-        draft.set(String::new());
-        error.set(None);
-        spawn_local(async move {
-            match api::create_card(list_id, title.clone()).await {
-                Ok(card) => store.put_card(card),
-                Err(e) => {
-                    // Give the text back so nothing typed is lost.
-                    draft.set(title);
-                    error.set(Some(e.message.clone()));
-                    store.report(e, "Could not add the card");
-                }
-            }
-        });
-        if let Some(el) = input.get_untracked() {
-            let _ = el.focus();
-        }
-    };
-
-    view! {
-        {move || if open.get() {
-            view! {
-                <form class="add-card" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                    <textarea node_ref=input rows="2" placeholder="Card title" aria-label="New card title"
-                        prop:value=draft
-                        on:input=move |ev| { draft.set(event_target_value(&ev)); error.set(None); }
-                        on:keydown=move |ev| match ev.key().as_str() {
-                            "Enter" if !ev.shift_key() => { ev.prevent_default(); submit(); }
-                            "Escape" => open.set(false),
-                            _ => {}
-                        }></textarea>
-                    {move || error.get().map(|e| view! { <small class="field-error">{e}</small> })}
-                    <div class="row">
-                        <button class="btn btn-primary btn-sm" type="submit">"Add card"</button>
-                        <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-                    </div>
-                </form>
-            }.into_any()
-        } else {
-            view! {
-                <button class="add-card-btn" data-testid="add-card" on:click=move |_| open.set(true)>"+ Add a card"</button>
-            }.into_any()
-        }}
-    }
-}
-
-#[component]
-pub fn AddList() -> impl IntoView {
-    let store = expect_context::<BoardStore>();
-    let open = RwSignal::new(false);
-    let draft = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let input = NodeRef::<leptos::html::Input>::new();
-    focus_when_shown(input);
-    let submit = move || {
-        let title = match validate_title(&draft.get_untracked()) {
-            Ok(t) => t,
-            Err(e) => {
-                error.set(Some(format!("Title {e}")));
-                return;
-            }
-        };
-        draft.set(String::new());
-        spawn_local(async move {
-            match api::create_list(store.board_id, title.clone()).await {
-                Ok(list) => store.put_list(list),
-                Err(e) => {
-                    draft.set(title);
-                    error.set(Some(e.message.clone()));
-                    store.report(e, "Could not add the list");
-                }
-            }
-        });
-    };
-    view! {
-        <div class="add-list">
-            {move || if open.get() {
-                view! {
-                    <form class="add-list-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-                        <input node_ref=input placeholder="List title" aria-label="New list title" prop:value=draft
-                            on:input=move |ev| { draft.set(event_target_value(&ev)); error.set(None); }
-                            on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }/>
-                        {move || error.get().map(|e| view! { <small class="field-error">{e}</small> })}
-                        <div class="row">
-                            <button class="btn btn-primary btn-sm" type="submit">"Add list"</button>
-                            <button class="btn btn-ghost btn-sm" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-                        </div>
-                    </form>
-                }.into_any()
-            } else {
-                view! { <button class="add-list-btn" data-testid="add-list" on:click=move |_| open.set(true)>"+ Add a list"</button> }.into_any()
-            }}
-        </div>
-    }
-}
-
-/// Focuses (and selects) a field each time it appears: `autofocus` only works for elements present at load.
-pub fn focus_when_shown<E>(node: NodeRef<E>)
-where
-    E: leptos::html::ElementType,
-    E::Output: wasm_bindgen::JsCast + Clone + 'static,
-    NodeRef<E>: Get<Value = Option<E::Output>>,
-{
-    Effect::new(move |_| {
-        if let Some(el) = node.get() {
-            let el: &web_sys::HtmlElement = wasm_bindgen::JsCast::unchecked_ref(&el);
-            let _ = el.focus();
-        }
-    });
 }

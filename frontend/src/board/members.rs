@@ -1,13 +1,15 @@
 //! The members panel: who is on the board with which role; admins invite by username, change roles and
 //! remove people. Every change goes through REST and comes back to everyone as a member event.
 
-use corkboard_protocol::{Member, Role, validate_username};
+use corkboard_protocol::{ErrorCode, Member, Role, validate_username};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::store::BoardStore;
 use crate::api;
+use crate::route::{Nav, Route};
+use crate::toast::Toasts;
 use crate::util;
 
 const ASSIGNABLE: [Role; 3] = [Role::Admin, Role::Editor, Role::Viewer];
@@ -21,8 +23,10 @@ fn parse_role(s: &str) -> Role {
 }
 
 #[component]
-pub fn MembersPanel() -> impl IntoView {
+pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let store = expect_context::<BoardStore>();
+    let toasts = expect_context::<Toasts>();
+    let nav = expect_context::<Nav>();
     let can_admin = move || store.my_role.get().is_some_and(Role::can_admin);
     let is_owner = move || store.my_role.get() == Some(Role::Owner);
     let username = RwSignal::new(String::new());
@@ -46,9 +50,11 @@ pub fn MembersPanel() -> impl IntoView {
                 Ok(member) => {
                     store.put_member(member);
                     username.set(String::new());
-                    store.toasts.success(format!("{name} can now open this board."));
+                    toasts.success(format!("{name} can now open this board."));
                 }
-                Err(e) if e.status == 404 => error.set(Some(format!("No user named \"{name}\". {}", e.message))),
+                Err(e) if e.is(ErrorCode::UserNotFound) => {
+                    error.set(Some(format!("No user named \"{name}\". {}", e.message)))
+                }
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);
@@ -62,8 +68,8 @@ pub fn MembersPanel() -> impl IntoView {
         spawn_local(async move {
             match api::delete_board(store.board_id).await {
                 Ok(()) => {
-                    store.toasts.success("Board deleted.");
-                    store.nav.go(crate::route::Route::Boards);
+                    toasts.success("Board deleted.");
+                    nav.go(Route::Boards);
                 }
                 Err(e) => store.report(e, "Could not delete the board"),
             }
@@ -74,7 +80,7 @@ pub fn MembersPanel() -> impl IntoView {
         <aside class="side-panel" aria-label="Members" data-testid="members-panel">
             <div class="side-panel-head">
                 <h2>"Members"</h2>
-                <button class="icon-btn" aria-label="Close members" on:click=move |_| store.members_open.set(false)>"×"</button>
+                <button class="icon-btn" aria-label="Close members" on:click=move |_| on_close()>"×"</button>
             </div>
             <ul class="member-list">
                 <For each=move || store.members.get() key=|m| (m.user.id, m.role) let:member>
@@ -122,11 +128,7 @@ fn MemberRow(member: Member) -> impl IntoView {
         let new_role = parse_role(&event_target_value(&ev));
         spawn_local(async move {
             match api::update_member(store.board_id, user_id, new_role).await {
-                Ok(value) => {
-                    if let Ok(m) = serde_json::from_value::<Member>(value) {
-                        store.put_member(m);
-                    }
-                }
+                Ok(member) => store.put_member(member),
                 Err(e) => store.report(e, "Could not change the role"),
             }
         });

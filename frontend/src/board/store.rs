@@ -1,31 +1,22 @@
-//! `BoardStore`: the open board's state, shared by every component of the board through context.
+//! `BoardStore`: the open board's data, shared by the board's components through context. It loads the
+//! snapshot, applies live events in seq order, records our own moves as pending, and reports failures.
 //!
 //! The confirmed `Model` lives in a non-reactive cell; after each change `reconcile` pushes the differences
-//! into fine-grained signals: one per card, one card-id list per list. So a move re-renders the two lists it
-//! touches and creates one DOM node, never the other 999 cards.
+//! into the fine-grained signals of `signals.rs`.
 
-use std::collections::HashMap;
-
-use corkboard_protocol::{Card, Event, EventKind, List, Member, PresenceUser, Role};
+use corkboard_protocol::{Card, Event, EventKind, List, Member, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::dnd::DragUi;
-use super::live::{ConnState, Live, Transport};
-use super::model::{Layout, Model, PendingListMove, PendingMove};
+use super::flip;
+use super::model::{Model, PendingListMove, PendingMove};
+use super::signals::{Drawn, ListSlot};
 use crate::api::{self, ApiError};
-use crate::app::Session;
 use crate::route::Nav;
+use crate::session::Session;
 use crate::toast::Toasts;
 use crate::util;
-
-/// The signals of one list.
-#[derive(Clone)]
-pub struct ListSlot {
-    pub title: ArcRwSignal<String>,
-    pub card_ids: ArcRwSignal<Vec<Uuid>>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadState {
@@ -43,14 +34,12 @@ struct Inner {
     pending: Vec<PendingMove>,
     pending_lists: Vec<PendingListMove>,
     next_token: u64,
-    lists: HashMap<Uuid, ListSlot>,
-    cards: HashMap<Uuid, ArcRwSignal<Card>>,
-    /// The list each card is shown in (pending moves included).
-    card_list: HashMap<Uuid, Uuid>,
-    layout: Layout,
+    drawn: Drawn,
     /// While a snapshot is being reloaded, events wait here and are replayed on top of it.
     reloading: bool,
     buffered: Vec<Event>,
+    /// Where our moves go out: the live connection, which depends on this store and not the other way round.
+    send_move: Option<Callback<PendingMove>>,
 }
 
 #[derive(Clone, Copy)]
@@ -59,23 +48,15 @@ pub struct BoardStore {
     pub title: RwSignal<String>,
     pub list_ids: RwSignal<Vec<Uuid>>,
     pub members: RwSignal<Vec<Member>>,
-    pub presence: RwSignal<Vec<PresenceUser>>,
     pub my_role: Memo<Option<Role>>,
     pub load: RwSignal<LoadState>,
-    pub conn: RwSignal<ConnState>,
-    pub transport: RwSignal<Transport>,
-    pub open_card: RwSignal<Option<Uuid>>,
-    pub members_open: RwSignal<bool>,
-    /// Text for the screen reader's live region (moves by keyboard, drops).
-    pub announce: RwSignal<String>,
     /// Bumped after every reconcile, for the few views that ask "does this still exist?".
     pub revision: RwSignal<u64>,
-    pub drag: DragUi,
-    pub toasts: Toasts,
-    pub nav: Nav,
-    pub session: Session,
+    /// Where failures are told, and where a dead session sends the user.
+    session: Session,
+    nav: Nav,
+    toasts: Toasts,
     inner: StoredValue<Inner, LocalStorage>,
-    pub(super) live: StoredValue<Live, LocalStorage>,
 }
 
 impl BoardStore {
@@ -91,22 +72,19 @@ impl BoardStore {
             title: RwSignal::new(String::new()),
             list_ids: RwSignal::new(Vec::new()),
             members,
-            presence: RwSignal::new(Vec::new()),
             my_role,
             load: RwSignal::new(LoadState::Loading),
-            conn: RwSignal::new(ConnState::Connecting),
-            transport: RwSignal::new(Transport::WebSocket),
-            open_card: RwSignal::new(None),
-            members_open: RwSignal::new(false),
-            announce: RwSignal::new(String::new()),
             revision: RwSignal::new(0),
-            drag: DragUi::new(),
-            toasts: expect_context::<Toasts>(),
-            nav: expect_context::<Nav>(),
             session,
+            nav: expect_context::<Nav>(),
+            toasts: expect_context::<Toasts>(),
             inner: StoredValue::new_local(Inner::default()),
-            live: StoredValue::new_local(Live::default()),
         }
+    }
+
+    /// Our moves are sent through `send` from now on (the live connection, once the board view has made it).
+    pub fn send_moves_through(&self, send: Callback<PendingMove>) {
+        self.inner.try_update_value(|i| i.send_move = Some(send));
     }
 
     pub fn can_edit(&self) -> bool {
@@ -120,25 +98,27 @@ impl BoardStore {
     // --- reading -----------------------------------------------------------------------------------------
 
     pub fn list(&self, list_id: Uuid) -> Option<ListSlot> {
-        self.inner.try_with_value(|i| i.lists.get(&list_id).cloned()).flatten()
+        self.inner.try_with_value(|i| i.drawn.lists.get(&list_id).cloned()).flatten()
     }
 
     pub fn card(&self, card_id: Uuid) -> Option<ArcRwSignal<Card>> {
-        self.inner.try_with_value(|i| i.cards.get(&card_id).cloned()).flatten()
+        self.inner.try_with_value(|i| i.drawn.cards.get(&card_id).cloned()).flatten()
     }
 
     /// The list a card is shown in.
     pub fn list_of(&self, card_id: Uuid) -> Option<Uuid> {
-        self.inner.try_with_value(|i| i.card_list.get(&card_id).copied()).flatten()
+        self.inner.try_with_value(|i| i.drawn.card_list.get(&card_id).copied()).flatten()
     }
 
     /// The cards shown in a list, in order.
     pub fn cards_in(&self, list_id: Uuid) -> Vec<Uuid> {
-        self.inner.try_with_value(|i| i.layout.cards.get(&list_id).cloned().unwrap_or_default()).unwrap_or_default()
+        self.inner
+            .try_with_value(|i| i.drawn.layout.cards.get(&list_id).cloned().unwrap_or_default())
+            .unwrap_or_default()
     }
 
     pub fn list_order(&self) -> Vec<Uuid> {
-        self.inner.try_with_value(|i| i.layout.lists.clone()).unwrap_or_default()
+        self.inner.try_with_value(|i| i.drawn.layout.lists.clone()).unwrap_or_default()
     }
 
     pub fn applied_seq(&self) -> Option<i64> {
@@ -185,9 +165,6 @@ impl BoardStore {
                     for event in buffered {
                         store.on_event(event);
                     }
-                    if first_load {
-                        super::live::start(store);
-                    }
                 }
                 Err(e) => {
                     store.inner.try_update_value(|i| i.reloading = false);
@@ -199,7 +176,7 @@ impl BoardStore {
 
     fn handle_load_error(&self, e: ApiError, first_load: bool) {
         if e.is_unauthorized() {
-            self.session.expired(self.nav, self.toasts);
+            self.session_ended();
         } else if e.status == 404 {
             self.gone("This board does not exist, or you are not a member of it.");
         } else if first_load {
@@ -209,11 +186,14 @@ impl BoardStore {
         }
     }
 
-    /// The board cannot be shown any more: stop the connection and say why.
+    /// The board cannot be shown any more: say why. The board view stops the live connection when it sees this.
     pub fn gone(&self, why: &str) {
-        super::live::stop(*self);
         let _ = self.load.try_set(LoadState::Gone(why.to_owned()));
-        let _ = self.open_card.try_set(None);
+    }
+
+    /// The server ended the session: back to sign-in.
+    pub fn session_ended(&self) {
+        self.session.expired(self.nav, self.toasts);
     }
 
     // --- live events -------------------------------------------------------------------------------------
@@ -285,13 +265,10 @@ impl BoardStore {
             EventKind::MemberRemoved { user_id } if Some(*user_id) == me => {
                 self.gone("You were removed from this board.")
             }
-            EventKind::CardDeleted { card_id, .. } if self.open_card.get_untracked() == Some(*card_id) => {
-                self.toasts.info("The card you had open was deleted by someone else.");
-            }
             _ => {}
         }
         if let Some((card_id, before)) = flip {
-            super::dnd::animate_from(card_id, before);
+            flip::animate_from(card_id, before);
         }
     }
 
@@ -334,7 +311,9 @@ impl BoardStore {
         let op = PendingMove { op_id: util::new_op_id(), card_id, list_id, after_id, acked_seq: None };
         self.inner.try_update_value(|i| i.pending.push(op.clone()));
         self.reconcile();
-        super::live::send_move(*self, op);
+        if let Some(Some(send)) = self.inner.try_with_value(|i| i.send_move) {
+            send.run(op);
+        }
     }
 
     pub fn move_list(&self, list_id: Uuid, after_id: Option<Uuid>) {
@@ -354,7 +333,7 @@ impl BoardStore {
             let result = api::move_list(list_id, after_id).await;
             store.inner.try_update_value(|i| {
                 i.pending_lists.retain(|p| p.token != token);
-                if let (Ok(Some(list)), Some(model)) = (&result, i.model.as_mut()) {
+                if let (Ok(list), Some(model)) = (&result, i.model.as_mut()) {
                     model.upsert_list(list.clone());
                 }
             });
@@ -367,57 +346,40 @@ impl BoardStore {
 
     /// A card as a REST call returned it.
     pub fn put_card(&self, card: Card) {
-        self.inner.try_update_value(|i| {
-            if let Some(m) = i.model.as_mut() {
-                m.upsert_card(card)
-            }
-        });
-        self.reconcile();
+        self.change_model(|m| m.upsert_card(card));
     }
 
     pub fn drop_card(&self, card_id: Uuid) {
-        self.inner.try_update_value(|i| {
-            if let Some(m) = i.model.as_mut() {
-                m.cards.remove(&card_id);
-            }
+        self.change_model(|m| {
+            m.cards.remove(&card_id);
         });
-        self.reconcile();
     }
 
     pub fn put_list(&self, list: List) {
-        self.inner.try_update_value(|i| {
-            if let Some(m) = i.model.as_mut() {
-                m.upsert_list(list)
-            }
-        });
-        self.reconcile();
+        self.change_model(|m| m.upsert_list(list));
     }
 
     pub fn drop_list(&self, list_id: Uuid) {
-        self.inner.try_update_value(|i| {
-            if let Some(m) = i.model.as_mut() {
-                m.remove_list(list_id)
-            }
-        });
-        self.reconcile();
+        self.change_model(|m| m.remove_list(list_id));
     }
 
     pub fn put_member(&self, member: Member) {
-        self.inner.try_update_value(|i| {
-            if let Some(m) = i.model.as_mut() {
-                match m.members.iter_mut().find(|x| x.user.id == member.user.id) {
-                    Some(x) => *x = member,
-                    None => m.members.push(member),
-                }
-            }
+        self.change_model(|m| match m.members.iter_mut().find(|x| x.user.id == member.user.id) {
+            Some(x) => *x = member,
+            None => m.members.push(member),
         });
-        self.reconcile();
     }
 
     pub fn drop_member(&self, user_id: Uuid) {
+        self.change_model(|m| m.members.retain(|x| x.user.id != user_id));
+    }
+
+    /// Applies what a REST call answered to the confirmed model (its event, when it comes, changes nothing
+    /// more), and redraws.
+    fn change_model(&self, change: impl FnOnce(&mut Model)) {
         self.inner.try_update_value(|i| {
             if let Some(m) = i.model.as_mut() {
-                m.members.retain(|x| x.user.id != user_id)
+                change(m);
             }
         });
         self.reconcile();
@@ -426,7 +388,7 @@ impl BoardStore {
     /// Tells the user why a call failed, in the server's words; a dead session goes back to sign-in.
     pub fn report(&self, e: ApiError, what: &str) {
         if e.is_unauthorized() {
-            self.session.expired(self.nav, self.toasts);
+            self.session_ended();
         } else {
             self.toasts.error(format!("{what}: {}", e.message));
         }
@@ -436,56 +398,9 @@ impl BoardStore {
 
     /// Pushes what changed into the signals, and nothing else: unchanged cards and lists are not touched.
     fn reconcile(&self) {
-        struct Out {
-            title: String,
-            lists: Vec<Uuid>,
-            members: Vec<Member>,
-        }
         let out = self.inner.try_update_value(|i| {
             let model = i.model.as_ref()?;
-            let layout = model.layout(&i.pending, &i.pending_lists);
-
-            i.cards.retain(|id, _| model.cards.contains_key(id));
-            for card in model.cards.values() {
-                match i.cards.get(&card.id) {
-                    Some(sig) => {
-                        if sig.with_untracked(|c| c != card) {
-                            sig.set(card.clone());
-                        }
-                    }
-                    None => {
-                        i.cards.insert(card.id, ArcRwSignal::new(card.clone()));
-                    }
-                }
-            }
-
-            i.lists.retain(|id, _| layout.cards.contains_key(id));
-            i.card_list.clear();
-            for list in &model.lists {
-                let ids = layout.cards.get(&list.id).cloned().unwrap_or_default();
-                for id in &ids {
-                    i.card_list.insert(*id, list.id);
-                }
-                match i.lists.get(&list.id) {
-                    Some(slot) => {
-                        if slot.title.with_untracked(|t| t != &list.title) {
-                            slot.title.set(list.title.clone());
-                        }
-                        if slot.card_ids.with_untracked(|c| c != &ids) {
-                            slot.card_ids.set(ids);
-                        }
-                    }
-                    None => {
-                        let slot =
-                            ListSlot { title: ArcRwSignal::new(list.title.clone()), card_ids: ArcRwSignal::new(ids) };
-                        i.lists.insert(list.id, slot);
-                    }
-                }
-            }
-            let out =
-                Out { title: model.board.title.clone(), lists: layout.lists.clone(), members: model.members.clone() };
-            i.layout = layout;
-            Some(out)
+            Some(i.drawn.reconcile(model, &i.pending, &i.pending_lists))
         });
         let Some(Some(out)) = out else { return };
         self.revision.update(|r| *r += 1);
