@@ -1,4 +1,4 @@
-// Playwright acceptance tests of the web app (issue 4), against the real server binary and a fresh database.
+// Playwright acceptance tests of the web app, against the real server binary and a fresh database.
 //
 // Env: E2E_DATABASE_URL (required: an empty database; `e2e/run` creates one), CORKBOARD_BIN (default: the
 // release build if present, else the debug build), CHROMIUM_PATH (default /usr/bin/chromium), E2E_PORT.

@@ -1,4 +1,4 @@
-// Issue 4's acceptance tests: two or three browser contexts are two or three people.
+// The board in a real browser: two or three browser contexts are two or three people.
 import { expect, test } from '@playwright/test';
 import {
   api,
