@@ -6,7 +6,7 @@ use corkboard_protocol::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::hub::Subscriber;
+use super::subscription::Subscriber;
 use crate::auth::{authenticate, check_origin, credential, sessions};
 use crate::error::{AppError, AppResult, Resource};
 use crate::state::AppState;

@@ -11,7 +11,8 @@ use corkboard_protocol::close_code;
 use sqlx::PgPool;
 
 use super::frame::{Closes, Pushed};
-use super::hub::{Hub, READ_BATCH, RETRY_AFTER, Subscriber, Subscription};
+use super::hub::{Hub, READ_BATCH, RETRY_AFTER};
+use super::subscription::{Subscriber, Subscription};
 use crate::error::AppResult;
 use crate::eventlog::read_since;
 

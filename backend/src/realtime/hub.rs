@@ -1,10 +1,10 @@
 //! The per-instance hub, the fan-out: one entry per watched board holding its subscriptions and who is watching,
 //! and a pump per entry that reads the board's new events from the log once per doorbell, encodes each once
 //! (`frame`), and hands the same bytes to every subscriber's bounded queue. Entries go away with their last
-//! subscriber. Stream caps are in `slots`, counters in `metrics`.
+//! subscriber. What a subscriber holds is in `subscription`, stream caps in `slots`, counters in `metrics`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::frame::{Pushed, presence_frame};
 use super::metrics::{HubStats, fanout_histogram};
 use super::slots::{StreamSlots, UserSlot};
+use super::subscription::{SubShared, Subscriber, Subscription};
 use crate::auth::sessions;
 use crate::error::AppResult;
 use crate::eventlog::read_since;
@@ -38,17 +39,6 @@ pub const RECENT_EVENTS: usize = 64;
 /// How long an entry outlives its last subscriber: a network blip drops every socket of a board at once, and
 /// they return within seconds to an entry whose recent events (its pump kept reading) cover what they missed.
 pub const ENTRY_LINGER: Duration = Duration::from_secs(30);
-
-/// Who a subscriber is: what admission established before the stream began.
-#[derive(Debug, Clone)]
-pub struct Subscriber {
-    pub board_id: Uuid,
-    pub user_id: Uuid,
-    pub session_id: Uuid,
-    pub display_name: String,
-    /// The board's seq when the subscriber was admitted (the `hello` seq).
-    pub seq: i64,
-}
 
 /// The hub of one server instance. Cheap to clone.
 #[derive(Clone)]
@@ -101,50 +91,6 @@ struct SubHandle {
     session_id: Uuid,
     tx: mpsc::Sender<Arc<Pushed>>,
     shared: Arc<SubShared>,
-}
-
-/// What the hub and a subscriber both see.
-#[derive(Default)]
-pub struct SubShared {
-    /// The queue overflowed: an event was not delivered and must come from the log.
-    pub lagged: AtomicBool,
-    /// Wakes the subscriber when `lagged` is set (no event may follow to show the gap).
-    pub wake: Notify,
-    /// Cancelled to throw the subscriber off; `kill_code` says with which close code.
-    pub kill: CancellationToken,
-    kill_code: AtomicU16,
-}
-
-impl SubShared {
-    /// Asks the subscriber to close with `code`; the first code wins.
-    pub fn kill(&self, code: u16) {
-        let _ = self.kill_code.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
-        self.kill.cancel();
-    }
-
-    pub fn killed(&self) -> Option<u16> {
-        self.kill.is_cancelled().then(|| self.kill_code.load(Ordering::Acquire))
-    }
-}
-
-/// A subscriber's place in the hub; dropping it unregisters, whatever ended the stream.
-pub struct Subscription {
-    hub: Hub,
-    pub entry: Arc<BoardEntry>,
-    id: u64,
-    user_id: Uuid,
-    pub shared: Arc<SubShared>,
-    pub rx: mpsc::Receiver<Arc<Pushed>>,
-    pub presence: watch::Receiver<Utf8Bytes>,
-    /// The events after the subscriber's starting point that were fanned out before it registered, when the
-    /// entry still had all of them in memory; `None`: read them from the log.
-    pub head: Option<Vec<Arc<Pushed>>>,
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        self.hub.leave(&self.entry, self.id, self.user_id);
-    }
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -285,7 +231,7 @@ impl Hub {
         Subscription { hub: self.clone(), entry, id, user_id: subscriber.user_id, shared, rx, presence, head }
     }
 
-    fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
+    pub(super) fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
         let mut state = lock(&entry.state);
         if state.subs.remove(&id).is_none() {
             return;

@@ -29,6 +29,7 @@ mod listener;
 mod metrics;
 mod slots;
 mod sse;
+mod subscription;
 mod ws;
 
 use std::time::Duration;
@@ -38,8 +39,9 @@ use axum::routing::get;
 use tokio::task::JoinHandle;
 
 pub use feed::MAX_REPLAY;
-pub use hub::{Hub, QUEUE_CAPACITY, Subscriber};
+pub use hub::{Hub, QUEUE_CAPACITY};
 pub use metrics::HubStats;
+pub use subscription::Subscriber;
 
 use crate::state::AppState;
 
