@@ -26,9 +26,9 @@ pub struct Pushed {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closes {
-    /// `board_deleted`: every subscriber, with 4004.
+    /// `board_deleted`: every subscriber, with `close_code::BOARD_DELETED`.
     Everyone,
-    /// `member_removed`: that user's subscribers, with 4003.
+    /// `member_removed`: that user's subscribers, with `close_code::MEMBERSHIP_REVOKED`.
     User(Uuid),
 }
 

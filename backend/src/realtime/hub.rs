@@ -53,7 +53,7 @@ struct HubInner {
     stats: HubStats,
     /// Live streams per user on this instance (`CORKBOARD_MAX_STREAMS_PER_USER`).
     slots: Arc<StreamSlots>,
-    /// Every socket task, so shutdown can wait until each has said 1001.
+    /// Every socket task, so shutdown can wait until each has said `close_code::GOING_AWAY`.
     tasks: TaskTracker,
     /// How long an entry outlives its last subscriber (`ENTRY_LINGER`; zero in unit tests).
     linger: Duration,
@@ -181,8 +181,8 @@ impl Hub {
 
     /// Registers a subscriber on its board, creating the entry (and its pump) for the first one. The entry's
     /// pump starts from the subscriber's admission seq. Events after `from` that were fanned out before this
-    /// moment come back as the subscription's `head` when the entry still holds them; otherwise the subscriber reads them
-    /// from the log. Either way nothing committed around this moment falls between the two.
+    /// moment come back as the subscription's `head` when the entry still holds them; otherwise the subscriber
+    /// reads them from the log. Either way nothing committed around this moment falls between the two.
     pub fn join(&self, subscriber: &Subscriber, from: i64) -> Subscription {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
@@ -292,7 +292,7 @@ impl Hub {
         }
     }
 
-    /// Closes (4001) every subscriber opened with this session.
+    /// Closes every subscriber opened with this session, with `close_code::SESSION_REVOKED`.
     pub fn revoke_session(&self, session_id: Uuid) {
         self.kill_where(close_code::SESSION_REVOKED, |sub| sub.session_id == session_id);
     }

@@ -1,6 +1,6 @@
 //! The instance's Postgres listener: LISTENs on `board_events` (doorbells → the hub's pumps) and
-//! `session_revoked` (logouts → close 4001). It reconnects by itself, and after every (re)connect it wakes
-//! every watched board and re-checks every open session, so nothing committed while it was away is missed.
+//! `session_revoked` (logouts → close `SESSION_REVOKED`). It reconnects by itself, and after every (re)connect it
+//! wakes every watched board and re-checks every open session, so nothing committed while it was away is missed.
 
 use std::time::Duration;
 

@@ -6,20 +6,22 @@
 //! new events from the log once and hands the same bytes to every subscriber's bounded queue → each subscriber's
 //! feed sends them in seq order, filling any gap (a full queue, a late join) from the log by its last sent seq.
 //!
-//! Policies (the numbers live next to the code that uses them, under these names):
+//! Policies (the numbers live next to the code that uses them, under these names; close codes are
+//! `corkboard_protocol::close_code`):
 //! - `reset` ([`MAX_REPLAY`]): a `since` ahead of the board's seq, or more than `MAX_REPLAY` events behind, or a
 //!   subscriber that has fallen more than `MAX_REPLAY` events behind, gets `reset`; the stream then goes on with
 //!   the events after the reset point (SSE: `event: reset` with `id: <that seq>`). A client reloads the snapshot
 //!   and applies only events after the snapshot's seq. Below the cap, everything is replayed from the log.
 //! - Queues ([`QUEUE_CAPACITY`] events per subscriber): overflowing marks a subscriber lagging; it then catches
 //!   up from the log in batches of `hub::READ_BATCH` by its last sent seq. The pump never waits for a subscriber.
-//! - WebSocket limits: `ws::RATE_PER_SEC` client frames a second with bursts of `ws::RATE_BURST`, then close 1008;
-//!   frames over `corkboard_protocol::MAX_FRAME_BYTES` close with 1009; a ping every `CORKBOARD_WS_PING_MS`,
-//!   a peer silent for `CORKBOARD_WS_IDLE_MS` is dropped; a small read buffer and unbuffered writes (`ws.rs`).
+//! - WebSocket limits (`ws.rs`): `RATE_PER_SEC` client frames a second with bursts of `RATE_BURST`, then
+//!   `POLICY_VIOLATION`; frames over `corkboard_protocol::MAX_FRAME_BYTES` close with `MESSAGE_TOO_BIG`; a ping
+//!   every `CORKBOARD_WS_PING_MS`, a peer silent for `CORKBOARD_WS_IDLE_MS` is dropped; a small read buffer
+//!   and unbuffered writes.
 //! - Presence is per instance: each instance tells its own sockets who watches through it (known limitation).
-//! - Closes: logout → 4001 (NOTIFY `session_revoked`, and a re-check of every open session after the
-//!   listener reconnects), `member_removed` → 4003 after that event, `board_deleted` → 4004 after that event,
-//!   shutdown → 1001. An SSE stream just ends in those cases.
+//! - Closes: logout → `SESSION_REVOKED` (NOTIFY `session_revoked`, and a re-check of every open session after
+//!   the listener reconnects), `member_removed` → `MEMBERSHIP_REVOKED` after that event, `board_deleted` →
+//!   `BOARD_DELETED` after that event, shutdown → `GOING_AWAY`. An SSE stream just ends in those cases.
 
 mod admission;
 mod feed;

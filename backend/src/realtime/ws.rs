@@ -28,9 +28,10 @@ use crate::http::cards::moves;
 use crate::http::extract::{Path, Query};
 use crate::state::AppState;
 
-// Heartbeats come from the config (`CORKBOARD_WS_PING_MS`, 25 s, and `CORKBOARD_WS_IDLE_MS`, 60 s): the server
+// Heartbeats come from the config (`CORKBOARD_WS_PING_MS` and `CORKBOARD_WS_IDLE_MS`): the server
 // pings that often and drops a peer it has heard nothing from (no pong, no frame) for that long.
-/// Client frames per second, sustained, and the burst allowed above it; past them the socket closes with 1008.
+/// Client frames per second, sustained, and the burst allowed above it; past them the socket closes with
+/// `close_code::POLICY_VIOLATION`.
 /// A person dragging cards sends a few per second; a resend storm after a reconnect fits in the burst.
 pub const RATE_PER_SEC: f64 = 20.0;
 pub const RATE_BURST: f64 = 50.0;
