@@ -28,7 +28,7 @@ pub struct Feature {
 }
 
 /// Every REST feature of the API.
-pub const FEATURES: [Feature; 5] = [
+pub const FEATURES: &[Feature] = &[
     Feature { router: auth::router, openapi: auth::Api::openapi },
     Feature { router: boards::router, openapi: boards::Api::openapi },
     Feature { router: members::router, openapi: members::Api::openapi },
