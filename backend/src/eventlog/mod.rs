@@ -15,6 +15,17 @@ use crate::error::{AppError, AppResult, Resource};
 /// Postgres channel rung on every commit with `<board_id>:<seq>`: a doorbell, never the data.
 pub const BOARD_EVENTS_CHANNEL: &str = "board_events";
 
+/// The `board_events` payload: the board, and the newest seq committed on it.
+pub fn doorbell(board_id: Uuid, seq: i64) -> String {
+    format!("{board_id}:{seq}")
+}
+
+/// The board and seq of a `board_events` payload; `None` when it is not one.
+pub fn parse_doorbell(payload: &str) -> Option<(Uuid, i64)> {
+    let (board, seq) = payload.split_once(':')?;
+    Some((board.parse().ok()?, seq.parse().ok()?))
+}
+
 /// A transaction on one board, holding its row lock, on behalf of one member.
 pub struct BoardTx {
     tx: Transaction<'static, Postgres>,
@@ -171,45 +182,7 @@ impl BoardTx {
         metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment((self.seq - self.base_seq) as u64);
         Ok(self.seq)
     }
-}
 
-/// What became of an operation a user sent earlier on this board (read by the move path under the board lock).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpOutcome {
-    /// Applied as the event with this seq.
-    Applied(i64),
-    /// Refused for good with this error code (see `BoardTx::commit_refusal`).
-    Refused(ErrorCode),
-}
-
-impl OpOutcome {
-    /// The outcome from the log's two records of an operation: the seq of the event that carries its id, or the
-    /// code `refused_ops` holds for it. A code this build does not know reads as `ErrorCode::Unknown`.
-    pub fn from_log(applied_seq: Option<i64>, refused_code: Option<&str>) -> Option<Self> {
-        match (applied_seq, refused_code) {
-            (Some(seq), _) => Some(OpOutcome::Applied(seq)),
-            (None, Some(code)) => {
-                let code = ErrorCode::deserialize(StrDeserializer::<serde::de::value::Error>::new(code))
-                    .unwrap_or(ErrorCode::Unknown);
-                Some(OpOutcome::Refused(code))
-            }
-            (None, None) => None,
-        }
-    }
-}
-
-/// The `board_events` payload: the board, and the newest seq committed on it.
-pub fn doorbell(board_id: Uuid, seq: i64) -> String {
-    format!("{board_id}:{seq}")
-}
-
-/// The board and seq of a `board_events` payload; `None` when it is not one.
-pub fn parse_doorbell(payload: &str) -> Option<(Uuid, i64)> {
-    let (board, seq) = payload.split_once(':')?;
-    Some((board.parse().ok()?, seq.parse().ok()?))
-}
-
-impl BoardTx {
     /// For the card move alone, whose one statement writes the card, its event, the seq and the doorbell
     /// together (`http::cards::moves` says why): the seq that statement must give its event, taken here so that
     /// `commit` counts it. Only for a transaction that has appended no other event.
@@ -240,6 +213,31 @@ impl BoardTx {
         .await?;
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// What became of an operation a user sent earlier on this board (read by the move path under the board lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpOutcome {
+    /// Applied as the event with this seq.
+    Applied(i64),
+    /// Refused for good with this error code (see `BoardTx::commit_refusal`).
+    Refused(ErrorCode),
+}
+
+impl OpOutcome {
+    /// The outcome from the log's two records of an operation: the seq of the event that carries its id, or the
+    /// code `refused_ops` holds for it. A code this build does not know reads as `ErrorCode::Unknown`.
+    pub fn from_log(applied_seq: Option<i64>, refused_code: Option<&str>) -> Option<Self> {
+        match (applied_seq, refused_code) {
+            (Some(seq), _) => Some(OpOutcome::Applied(seq)),
+            (None, Some(code)) => {
+                let code = ErrorCode::deserialize(StrDeserializer::<serde::de::value::Error>::new(code))
+                    .unwrap_or(ErrorCode::Unknown);
+                Some(OpOutcome::Refused(code))
+            }
+            (None, None) => None,
+        }
     }
 }
 
