@@ -1,31 +1,25 @@
 //! Corkboard's server as a library: `router(state)` and `serve(listener, state, shutdown)` are what `main` and
 //! the integration tests both call, so tests run the real app on a real port.
+//!
+//! The layers, each a folder: `http` (one module per REST feature), `auth` (accounts, sessions, the caller),
+//! `eventlog` (the board transaction and the log it appends to), `ordering` (order keys and placement), and
+//! `realtime` (the streams that carry the log to browsers).
 
 pub mod auth;
-pub mod boards;
-pub mod cards;
 pub mod config;
 pub mod error;
-pub mod events;
-pub mod extract;
-pub mod health;
-pub mod lists;
-pub mod members;
-pub mod openapi;
-pub mod placement;
-pub mod positions;
-pub mod ratelimit;
+pub mod eventlog;
+pub mod http;
+pub mod ordering;
 pub mod realtime;
 pub mod state;
 pub mod telemetry;
-pub mod web;
 
 use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::any;
 use axum::serve::ListenerExt;
 use corkboard_protocol::MAX_BODY_BYTES;
 use sqlx::PgPool;
@@ -36,30 +30,18 @@ use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 pub use error::{AppError, AppResult};
+/// Order keys keep their short path: the tests and the benchmarks model positions with them.
+pub use ordering::positions;
 pub use state::AppState;
-
-use error::Resource;
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     telemetry::recorder();
-    let api = Router::new()
-        .merge(auth::router())
-        .merge(boards::router())
-        .merge(members::router())
-        .merge(lists::router())
-        .merge(cards::router())
-        .merge(openapi::router())
-        .merge(realtime::router())
-        // Unknown API paths answer in JSON, never with the web app's index.html.
-        .route("/api", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found))
-        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
-        .merge(api)
-        .merge(health::router())
+        .merge(http::api())
+        .merge(http::health::router())
         .merge(telemetry::router())
-        .merge(web::router(&state))
+        .merge(http::web::router(&state))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(telemetry::track_http))
         // Fastest: a 5,000-card board is 2 MB of JSON; the default quality took longer to compress than to
@@ -71,14 +53,6 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), route)
         }))
         .with_state(state)
-}
-
-async fn api_not_found() -> AppError {
-    AppError::NotFound(Resource::Route)
-}
-
-async fn method_not_allowed() -> AppError {
-    AppError::MethodNotAllowed
 }
 
 /// Opens the Postgres pool; connections are checked before use so a restarted database heals by itself.

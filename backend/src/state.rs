@@ -5,9 +5,9 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::{TokenKeys, hash_password};
 use crate::config::{Config, ConfigError};
-use crate::ratelimit::LoginLimiter;
 use crate::realtime::Hub;
 
 #[derive(Clone)]

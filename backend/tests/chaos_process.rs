@@ -1,5 +1,5 @@
-//! Convergence under chaos with the real `corkboard` binary (issue 6): `kill -9` of a server process while 20
-//! model clients move cards and drop their connections. A crash is not a graceful stop: no close frames, no
+//! Convergence under chaos with the real `corkboard` binary: `kill -9` of a server process while 20 model
+//! clients move cards and drop their connections. A crash is not a graceful stop: no close frames, no
 //! drained requests, so only what Postgres committed survives, and that must be everything anyone was told
 //! (every acknowledged move is in the log exactly once), and every client must converge on it.
 //! Sizes come from `CHAOS_*` (see `corkboard_tests::model::SwarmConfig::from_env`); the seed is printed.
@@ -147,7 +147,7 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Abuse (issue 6, Deliver 3) measured where it counts, in the server's own process: a flood of 10 MB bodies
+/// Abuse measured where it counts, in the server's own process: a flood of 10 MB bodies
 /// and of deeply nested 1 MiB ones is refused with 4xx while the server's peak memory stays near where it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_huge_and_deeply_nested_bodies_is_refused_without_the_server_growing() {

@@ -538,7 +538,7 @@ impl ModelClient {
                     return;
                 }
                 if RETRYABLE.contains(&code.as_str()) {
-                    self.log.retried.push((op.clone(), code));
+                    self.log.retried.push((op.clone(), code.to_string()));
                     let at = Instant::now() + Duration::from_millis(300);
                     if let Some(pending) = self.pending.iter_mut().find(|p| p.op == op) {
                         pending.retry_at = Some(at);
@@ -546,7 +546,7 @@ impl ModelClient {
                 } else {
                     // Refused: roll the optimistic move back.
                     self.pending.retain(|p| p.op != op);
-                    self.log.refused.insert(op, code);
+                    self.log.refused.insert(op, code.to_string());
                 }
             }
             ServerMsg::Error { client_op_id: None, code, message } => {
@@ -680,7 +680,7 @@ async fn read_frame(socket: &mut WsStream, wait: Duration) -> Option<Result<Serv
                 // Not a server frame: report it as an error without an operation, which is a violation.
                 Err(err) => Ok(ServerMsg::Error {
                     client_op_id: None,
-                    code: "unparsable_frame".into(),
+                    code: corkboard_protocol::ErrorCode::Unknown,
                     message: format!("{text}: {err}"),
                 }),
             },

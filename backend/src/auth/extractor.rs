@@ -5,6 +5,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use uuid::Uuid;
 
+use super::sessions;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -36,17 +37,7 @@ impl FromRequestParts<AppState> for AuthUser {
 /// Verifies a token and that its session is still live.
 pub async fn authenticate(state: &AppState, token: &str, via_cookie: bool) -> Result<AuthUser, AppError> {
     let claims = state.tokens.verify(token).ok_or(AppError::Unauthorized)?;
-    let live = sqlx::query_scalar!(
-        r#"select exists(
-               select 1 from sessions
-               where id = $1 and user_id = $2 and revoked_at is null and expires_at > now()
-           ) as "live!""#,
-        claims.sid,
-        claims.sub,
-    )
-    .fetch_one(&state.db)
-    .await?;
-    if !live {
+    if !sessions::is_live_for(&state.db, claims.sid, claims.sub).await? {
         return Err(AppError::Unauthorized);
     }
     Ok(AuthUser { user_id: claims.sub, session_id: claims.sid, via_cookie })

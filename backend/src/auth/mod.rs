@@ -1,13 +1,17 @@
-//! Accounts and sessions: register, login, logout, me. Passwords are Argon2id; tokens are revocable JWTs.
+//! Accounts and sessions: register, login, logout, me. Owns the `users` rows; `sessions` owns the session rows.
+//! Passwords are Argon2id; tokens are JWTs naming a session, so they are revoked with it.
 
 mod extractor;
+mod password;
+pub mod ratelimit;
+pub mod sessions;
 mod token;
 
 pub use extractor::{AuthUser, SESSION_COOKIE, authenticate, check_origin, credential};
+pub use password::hash_password;
+pub use sessions::SESSION_REVOKED_CHANNEL;
 pub use token::TokenKeys;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -20,13 +24,15 @@ use corkboard_protocol::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use self::password::verify_password;
+use self::ratelimit::{ClientAddr, account_key, login_keys};
 use crate::error::{AppError, AppResult, FieldErrors, unique_violation};
-use crate::extract::Json;
-use crate::ratelimit::{ClientAddr, account_key, login_keys};
+use crate::http::extract::Json;
 use crate::state::AppState;
 
-/// Postgres channel on which a revoked session id is announced, so every instance closes its sockets.
-pub const SESSION_REVOKED_CHANNEL: &str = "session_revoked";
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, login, logout, me))]
+pub struct Api;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -133,15 +139,7 @@ async fn login(
 )]
 #[tracing::instrument(skip_all, err(level = "debug"))]
 async fn logout(State(state): State<AppState>, auth: AuthUser) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    sqlx::query!("update sessions set revoked_at = now() where id = $1 and revoked_at is null", auth.session_id)
-        .execute(&mut *tx)
-        .await?;
-    // Delivered on commit to every instance, which closes the sockets opened with this session.
-    sqlx::query!("select pg_notify($1, $2)", SESSION_REVOKED_CHANNEL, auth.session_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    sessions::revoke(&state.db, auth.session_id).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, session_cookie(&state, "", 0));
     Ok(response)
@@ -166,11 +164,8 @@ async fn me(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<MeR
 }
 
 async fn start_session(state: &AppState, tx: &mut sqlx::PgConnection, user_id: Uuid) -> AppResult<String> {
-    let session_id = Uuid::now_v7();
     let expires_at = OffsetDateTime::now_utc() + time::Duration::hours(i64::from(state.config.session_hours));
-    sqlx::query!("insert into sessions (id, user_id, expires_at) values ($1, $2, $3)", session_id, user_id, expires_at)
-        .execute(&mut *tx)
-        .await?;
+    let session_id = sessions::start(tx, user_id, expires_at).await?;
     state.tokens.issue(user_id, session_id, expires_at).map_err(AppError::internal)
 }
 
@@ -187,24 +182,4 @@ fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderVal
     let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}");
     // A JWT is base64url and dots: always a valid header value.
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("corkboard_session=; Max-Age=0"))
-}
-
-/// Argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
-pub async fn hash_password(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(AppError::internal)
-}
-
-async fn verify_password(password: String, stored_hash: String) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&stored_hash).map_err(AppError::internal)?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await
-    .map_err(AppError::internal)?
 }

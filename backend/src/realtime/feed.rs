@@ -10,10 +10,11 @@ use axum::extract::ws::Utf8Bytes;
 use corkboard_protocol::close_code;
 use sqlx::PgPool;
 
-use super::hub::{Closes, Membership, Pushed, READ_BATCH, RETRY_AFTER, Viewer};
-use super::hub::{Hub, HubStats};
+use super::frame::{Closes, Pushed};
+use super::hub::{Hub, READ_BATCH, RETRY_AFTER};
+use super::subscription::{Subscriber, Subscription};
 use crate::error::AppResult;
-use crate::events::read_since;
+use crate::eventlog::read_since;
 
 /// The longest backlog replayed to one subscriber; past it the subscriber gets `reset` and reloads the
 /// snapshot, which is cheaper for both sides than thousands of events.
@@ -33,10 +34,10 @@ pub enum Next {
 }
 
 pub struct Feed {
-    membership: Membership,
+    subscription: Subscription,
     hub: Hub,
     db: PgPool,
-    viewer: Viewer,
+    subscriber: Subscriber,
     /// The seq of the last event sent (or the point the stream starts from). Everything a subscriber needs to
     /// resume, catch up or detect a gap.
     last_sent: i64,
@@ -52,27 +53,26 @@ pub struct Feed {
 impl Feed {
     /// Registers a subscriber and starts its feed: `since` is where the client is (absent: the admission seq,
     /// as after loading the snapshot). A `since` ahead of the board, or too far behind, starts with `reset`.
-    pub fn new(hub: &Hub, viewer: Viewer, since: Option<i64>) -> Self {
+    pub fn new(hub: &Hub, subscriber: Subscriber, since: Option<i64>) -> Self {
         let (last_sent, pending_reset) = match since {
-            Some(since) if since > viewer.seq || viewer.seq - since > MAX_REPLAY => (viewer.seq, Some(viewer.seq)),
+            Some(since) if since > subscriber.seq || subscriber.seq - since > MAX_REPLAY => {
+                (subscriber.seq, Some(subscriber.seq))
+            }
             Some(since) => (since, None),
-            None => (viewer.seq, None),
+            None => (subscriber.seq, None),
         };
-        if pending_reset.is_some() {
-            hub.stats().resets.fetch_add(1, Ordering::Relaxed);
-        }
-        let mut membership = hub.join(&viewer, last_sent);
+        let mut subscription = hub.join(&subscriber, last_sent);
         // What was fanned out before this subscriber registered: from the entry's memory when it still has it,
         // else one read of the log (which also closes the window between admission and registration).
-        let (backlog, catching_up) = match membership.head.take() {
+        let (backlog, catching_up) = match subscription.head.take() {
             Some(head) => (VecDeque::from(head), false),
             None => (VecDeque::new(), true),
         };
         Self {
-            membership,
+            subscription,
             hub: hub.clone(),
             db: hub.db().clone(),
-            viewer,
+            subscriber,
             last_sent,
             backlog,
             catching_up,
@@ -82,22 +82,18 @@ impl Feed {
         }
     }
 
-    pub fn viewer(&self) -> &Viewer {
-        &self.viewer
+    pub fn subscriber(&self) -> &Subscriber {
+        &self.subscriber
     }
 
     /// Closes the feed at its next step (e.g. the session turned out to be revoked).
     pub fn kill(&self, code: u16) {
-        self.membership.shared.kill(code);
+        self.subscription.shared.kill(code);
     }
 
     /// Resolves once the subscriber has been told to close; for a sender stuck on a slow peer.
     pub async fn killed(&self) {
-        self.membership.shared.kill.cancelled().await;
-    }
-
-    fn stats(&self) -> &HubStats {
-        self.hub.stats()
+        self.subscription.shared.kill.cancelled().await;
     }
 
     /// The next thing to send. Cancel-safe: dropped half-way, nothing is lost or skipped.
@@ -106,7 +102,7 @@ impl Feed {
             if let Some(code) = self.pending_close.take() {
                 return Next::Close(code);
             }
-            if let Some(code) = self.membership.shared.killed() {
+            if let Some(code) = self.subscription.shared.killed() {
                 return Next::Close(code);
             }
             if let Some(seq) = self.pending_reset.take() {
@@ -117,7 +113,7 @@ impl Feed {
                     return self.deliver(pushed);
                 }
             }
-            if self.membership.shared.lagged.swap(false, Ordering::AcqRel) {
+            if self.subscription.shared.lagged.swap(false, Ordering::AcqRel) {
                 self.catching_up = true;
             }
             if self.catching_up {
@@ -127,21 +123,21 @@ impl Feed {
             }
             if self.presence_due {
                 self.presence_due = false;
-                return Next::Presence(self.membership.presence.borrow_and_update().clone());
+                return Next::Presence(self.subscription.presence.borrow_and_update().clone());
             }
             tokio::select! {
                 biased;
-                () = self.membership.shared.kill.cancelled() => {}
-                pushed = self.membership.rx.recv() => match pushed {
+                () = self.subscription.shared.kill.cancelled() => {}
+                pushed = self.subscription.rx.recv() => match pushed {
                     Some(pushed) if pushed.seq <= self.last_sent => {}
                     Some(pushed) if pushed.seq == self.last_sent + 1 => return self.deliver(pushed),
                     // A gap (events dropped while the queue was full): the log has them.
                     Some(_) => self.catching_up = true,
-                    // The hub let go of this subscriber; it cannot happen while the membership lives.
+                    // The hub let go of this subscriber; it cannot happen while the subscription lives.
                     None => return Next::Close(close_code::GOING_AWAY),
                 },
-                () = self.membership.shared.wake.notified() => {}
-                changed = self.membership.presence.changed() => {
+                () = self.subscription.shared.wake.notified() => {}
+                changed = self.subscription.presence.changed() => {
                     if changed.is_ok() {
                         self.presence_due = true;
                     }
@@ -157,7 +153,7 @@ impl Feed {
         self.pending_close = match pushed.closes {
             Some(Closes::Everyone) => Some(close_code::BOARD_DELETED),
             // A removal replayed from before admission was undone since (admission saw a member).
-            Some(Closes::User(user_id)) if user_id == self.viewer.user_id && pushed.seq > self.viewer.seq => {
+            Some(Closes::User(user_id)) if user_id == self.subscriber.user_id && pushed.seq > self.subscriber.seq => {
                 Some(close_code::MEMBERSHIP_REVOKED)
             }
             _ => None,
@@ -167,15 +163,14 @@ impl Feed {
 
     /// Reads the next batch after `last_sent` from the log, or decides on `reset` when the backlog is too long.
     async fn catch_up(&mut self) {
-        let newest = self.membership.entry.last_pushed().max(self.viewer.seq);
+        let newest = self.subscription.entry.last_pushed().max(self.subscriber.seq);
         if newest - self.last_sent > MAX_REPLAY {
-            self.stats().resets.fetch_add(1, Ordering::Relaxed);
             self.backlog.clear();
             self.last_sent = newest;
             self.pending_reset = Some(newest);
             return;
         }
-        self.stats().catch_up_reads.fetch_add(1, Ordering::Relaxed);
+        self.hub.stats().catch_up_reads.fetch_add(1, Ordering::Relaxed);
         match self.read().await {
             Ok(events) => {
                 if (events.len() as i64) < READ_BATCH {
@@ -184,7 +179,7 @@ impl Feed {
                 self.backlog.extend(events.into_iter().map(Arc::new));
             }
             Err(err) => {
-                tracing::warn!(board_id = %self.viewer.board_id, error = %err, "cannot catch up from the log; retrying");
+                tracing::warn!(board_id = %self.subscriber.board_id, error = %err, "cannot catch up from the log; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }
@@ -192,7 +187,7 @@ impl Feed {
 
     async fn read(&self) -> AppResult<Vec<Pushed>> {
         let mut conn = self.db.acquire().await?;
-        let events = read_since(&mut conn, self.viewer.board_id, self.last_sent, READ_BATCH).await?;
+        let events = read_since(&mut conn, self.subscriber.board_id, self.last_sent, READ_BATCH).await?;
         events.iter().map(Pushed::new).collect()
     }
 }

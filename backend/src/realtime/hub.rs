@@ -1,15 +1,15 @@
-//! The per-instance hub: one entry per watched board holding its subscribers and who is watching, and a pump
-//! per entry that reads the board's new events from the log once per doorbell, serializes each once, and hands
-//! the same bytes to every subscriber's bounded queue. Entries go away with their last subscriber.
+//! The per-instance hub, the fan-out: one entry per watched board holding its subscriptions and who is watching,
+//! and a pump per entry that reads the board's new events from the log once per doorbell, encodes each once
+//! (`frame`), and hands the same bytes to every subscriber's bounded queue. Entries go away with their last
+//! subscriber. What a subscriber holds is in `subscription`, stream caps in `slots`, counters in `metrics`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
-use bytes::Bytes;
-use corkboard_protocol::{Event, EventKind, PresenceUser, ServerMsg, close_code};
+use corkboard_protocol::close_code;
 use sqlx::PgPool;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{Notify, mpsc, watch};
@@ -17,8 +17,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
-use crate::events::read_since;
+use super::frame::{Pushed, presence_frame};
+use super::metrics::{HubStats, fanout_histogram};
+use super::slots::{StreamSlots, UserSlot};
+use super::subscription::{SubShared, Subscriber, Subscription};
+use crate::auth::sessions;
+use crate::error::AppResult;
+use crate::eventlog::read_since;
 
 /// Events a subscriber may have queued before it counts as lagging. A lagging subscriber is not slowed down
 /// nor waited for: it catches itself up from the log, which holds everything the queue would have.
@@ -35,136 +40,6 @@ pub const RECENT_EVENTS: usize = 64;
 /// they return within seconds to an entry whose recent events (its pump kept reading) cover what they missed.
 pub const ENTRY_LINGER: Duration = Duration::from_secs(30);
 
-/// One committed event ready to send: serialized once, shared by every subscriber of the board.
-#[derive(Debug)]
-pub struct Pushed {
-    pub seq: i64,
-    /// The WebSocket frame: `{"type":"event", ...event}`.
-    pub ws: Utf8Bytes,
-    /// The SSE message: `id: <seq>`, `event: event`, `data: <event>`.
-    pub sse: Bytes,
-    /// Whom the event takes off the board once it has been sent.
-    pub closes: Option<Closes>,
-    /// When this instance read the event from the log: the start of the fan-out latency metric.
-    pub read_at: std::time::Instant,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closes {
-    /// `board_deleted`: every subscriber, with 4004.
-    Everyone,
-    /// `member_removed`: that user's subscribers, with 4003.
-    User(Uuid),
-}
-
-impl Pushed {
-    pub fn new(event: &Event) -> AppResult<Self> {
-        let json = serde_json::to_string(event).map_err(crate::AppError::internal)?;
-        // The event is an object; the frame is the same object with the `type` tag first, exactly what serde
-        // writes for `ServerMsg::Event` (a unit test holds this), without serializing twice.
-        let fields = json.strip_prefix('{').ok_or_else(|| crate::AppError::internal("event is not an object"))?;
-        let ws = if fields.starts_with('}') {
-            String::from(r#"{"type":"event"}"#)
-        } else {
-            format!(r#"{{"type":"event",{fields}"#)
-        };
-        let sse = Bytes::from(format!("id: {}\nevent: event\ndata: {json}\n\n", event.seq));
-        let closes = match &event.kind {
-            EventKind::BoardDeleted {} => Some(Closes::Everyone),
-            EventKind::MemberRemoved { user_id } => Some(Closes::User(*user_id)),
-            _ => None,
-        };
-        Ok(Self { seq: event.seq, ws: ws.into(), sse, closes, read_at: std::time::Instant::now() })
-    }
-}
-
-/// Who a subscriber is: what admission established before the stream began.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub board_id: Uuid,
-    pub user_id: Uuid,
-    pub session_id: Uuid,
-    pub display_name: String,
-    /// The board's seq when the subscriber was admitted (the `hello` seq).
-    pub seq: i64,
-}
-
-/// Counters for the metrics endpoint (issue 5 exports them); every field only goes up, except the gauges.
-#[derive(Debug, Default)]
-pub struct HubStats {
-    /// Gauge: open WebSockets on this instance.
-    pub sockets_open: AtomicI64,
-    /// Gauge: open SSE streams on this instance.
-    pub streams_open: AtomicI64,
-    /// Gauge: boards with an entry (a subscriber now, or in the last `ENTRY_LINGER`).
-    pub boards_watched: AtomicI64,
-    /// Events handed to subscriber queues by the pumps.
-    pub events_pushed: AtomicU64,
-    /// Log reads by the pumps (one per board per wake-up, plus batches).
-    pub pump_reads: AtomicU64,
-    /// Log reads by single subscribers catching up (joins with `since`, lagging queues, gaps).
-    pub catch_up_reads: AtomicU64,
-    /// Times a subscriber's queue overflowed.
-    pub lagged: AtomicU64,
-    /// `reset`s sent.
-    pub resets: AtomicU64,
-}
-
-/// What an `OpenGuard` counts.
-#[derive(Debug, Clone, Copy)]
-pub enum Transport {
-    WebSocket,
-    Sse,
-}
-
-impl Transport {
-    fn metric(self) -> &'static str {
-        match self {
-            Transport::WebSocket => crate::telemetry::OPEN_SOCKETS,
-            Transport::Sse => crate::telemetry::OPEN_STREAMS,
-        }
-    }
-}
-
-/// Counts an open socket or stream for as long as it lives.
-pub struct OpenGuard {
-    hub: Hub,
-    transport: Transport,
-}
-
-impl OpenGuard {
-    pub fn new(hub: &Hub, transport: Transport) -> Self {
-        hub.gauge(transport).fetch_add(1, Ordering::Relaxed);
-        metrics::gauge!(transport.metric()).increment(1.0);
-        Self { hub: hub.clone(), transport }
-    }
-}
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        self.hub.gauge(self.transport).fetch_sub(1, Ordering::Relaxed);
-        metrics::gauge!(self.transport.metric()).decrement(1.0);
-    }
-}
-
-/// One of a user's `MAX_STREAMS_PER_USER` stream slots, held from admission until the stream ends.
-pub struct UserSlot {
-    hub: Hub,
-    user_id: Uuid,
-}
-
-impl Drop for UserSlot {
-    fn drop(&mut self) {
-        let mut counts = lock(&self.hub.inner.streams_per_user);
-        if let Some(count) = counts.get_mut(&self.user_id) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.user_id);
-            }
-        }
-    }
-}
-
 /// The hub of one server instance. Cheap to clone.
 #[derive(Clone)]
 pub struct Hub {
@@ -176,10 +51,9 @@ struct HubInner {
     boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
     next_id: AtomicU64,
     stats: HubStats,
-    /// Live streams per user on this instance, and how many one user may hold (`CORKBOARD_MAX_STREAMS_PER_USER`).
-    streams_per_user: Mutex<HashMap<Uuid, usize>>,
-    max_streams_per_user: usize,
-    /// Every socket task, so shutdown can wait until each has said 1001.
+    /// Live streams per user on this instance (`CORKBOARD_MAX_STREAMS_PER_USER`).
+    slots: Arc<StreamSlots>,
+    /// Every socket task, so shutdown can wait until each has said `close_code::GOING_AWAY`.
     tasks: TaskTracker,
     /// How long an entry outlives its last subscriber (`ENTRY_LINGER`; zero in unit tests).
     linger: Duration,
@@ -219,66 +93,18 @@ struct SubHandle {
     shared: Arc<SubShared>,
 }
 
-/// What the hub and a subscriber both see.
-#[derive(Default)]
-pub struct SubShared {
-    /// The queue overflowed: an event was not delivered and must come from the log.
-    pub lagged: AtomicBool,
-    /// Wakes the subscriber when `lagged` is set (no event may follow to show the gap).
-    pub wake: Notify,
-    /// Cancelled to throw the subscriber off; `kill_code` says with which close code.
-    pub kill: CancellationToken,
-    kill_code: AtomicU16,
-}
-
-impl SubShared {
-    /// Asks the subscriber to close with `code`; the first code wins.
-    pub fn kill(&self, code: u16) {
-        let _ = self.kill_code.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
-        self.kill.cancel();
-    }
-
-    pub fn killed(&self) -> Option<u16> {
-        self.kill.is_cancelled().then(|| self.kill_code.load(Ordering::Acquire))
-    }
-}
-
-/// A subscriber's place in the hub; leaving it (dropping) unregisters, whatever ended the stream.
-pub struct Membership {
-    hub: Hub,
-    pub entry: Arc<BoardEntry>,
-    id: u64,
-    user_id: Uuid,
-    pub shared: Arc<SubShared>,
-    pub rx: mpsc::Receiver<Arc<Pushed>>,
-    pub presence: watch::Receiver<Utf8Bytes>,
-    /// The events after the subscriber's starting point that were fanned out before it registered, when the
-    /// entry still had all of them in memory; `None`: read them from the log.
-    pub head: Option<Vec<Arc<Pushed>>>,
-}
-
-impl Drop for Membership {
-    fn drop(&mut self) {
-        self.hub.leave(&self.entry, self.id, self.user_id);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing under these locks can leave the state half-changed; a panic elsewhere must not wedge the hub.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl BoardEntry {
-    pub fn board_id(&self) -> Uuid {
-        self.board_id
-    }
-
     pub fn last_pushed(&self) -> i64 {
         self.last_pushed.load(Ordering::Acquire)
     }
 
     /// Hands one event to every subscriber without waiting for any of them.
-    fn fan_out(&self, pushed: &Arc<Pushed>, stats: &HubStats) {
+    fn fan_out(&self, pushed: &Arc<Pushed>) {
         let mut state = lock(&self.state);
         if state.recent.len() == RECENT_EVENTS {
             state.recent.pop_front();
@@ -291,35 +117,15 @@ impl BoardEntry {
                 Ok(()) => queued += 1,
                 Err(TrySendError::Full(_)) => {
                     if !sub.shared.lagged.swap(true, Ordering::AcqRel) {
-                        stats.lagged.fetch_add(1, Ordering::Relaxed);
                         sub.shared.wake.notify_one();
                     }
                 }
-                // The subscriber is leaving; its membership will unregister it.
+                // The subscriber is leaving; its subscription will unregister it.
                 Err(TrySendError::Closed(_)) => {}
             }
         }
-        stats.events_pushed.fetch_add(queued, Ordering::Relaxed);
         metrics::counter!(crate::telemetry::EVENTS_PUSHED).increment(queued);
     }
-
-    fn presence_frame(watchers: &HashMap<Uuid, (String, usize)>) -> Utf8Bytes {
-        let mut users: Vec<PresenceUser> =
-            watchers.iter().map(|(id, (name, _))| PresenceUser { id: *id, display_name: name.clone() }).collect();
-        users.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
-        frame(&ServerMsg::Presence { users })
-    }
-}
-
-/// A server frame as JSON text.
-pub fn frame(msg: &ServerMsg) -> Utf8Bytes {
-    // Our own wire types always serialize; an error here would be a bug in the protocol crate.
-    serde_json::to_string(msg)
-        .unwrap_or_else(|err| {
-            tracing::error!(%err, "server frame does not serialize");
-            String::from(r#"{"type":"error","code":"internal_error","message":"Something went wrong on our side."}"#)
-        })
-        .into()
 }
 
 impl Hub {
@@ -334,16 +140,11 @@ impl Hub {
                 boards: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 stats: HubStats::default(),
-                streams_per_user: Mutex::new(HashMap::new()),
-                max_streams_per_user,
+                slots: Arc::new(StreamSlots::new(max_streams_per_user)),
                 tasks: TaskTracker::new(),
                 linger,
                 closing: CancellationToken::new(),
-                fanout_seconds: {
-                    // The recorder first: a handle taken before it is installed would record into nothing.
-                    crate::telemetry::recorder();
-                    metrics::histogram!(crate::telemetry::FANOUT_SECONDS)
-                },
+                fanout_seconds: fanout_histogram(),
             }),
         }
     }
@@ -361,22 +162,9 @@ impl Hub {
         &self.inner.stats
     }
 
-    fn gauge(&self, transport: Transport) -> &AtomicI64 {
-        match transport {
-            Transport::WebSocket => &self.inner.stats.sockets_open,
-            Transport::Sse => &self.inner.stats.streams_open,
-        }
-    }
-
     /// Takes one of the user's stream slots, or refuses when all are in use.
     pub fn reserve_slot(&self, user_id: Uuid) -> AppResult<UserSlot> {
-        let mut counts = lock(&self.inner.streams_per_user);
-        let count = counts.entry(user_id).or_default();
-        if *count >= self.inner.max_streams_per_user {
-            return Err(AppError::TooManyConnections);
-        }
-        *count += 1;
-        Ok(UserSlot { hub: self.clone(), user_id })
+        StreamSlots::reserve(&self.inner.slots, user_id)
     }
 
     pub fn fanout_seconds(&self) -> &metrics::Histogram {
@@ -392,45 +180,44 @@ impl Hub {
     }
 
     /// Registers a subscriber on its board, creating the entry (and its pump) for the first one. The entry's
-    /// pump starts from the viewer's admission seq. Events after `from` that were fanned out before this moment
-    /// come back as the membership's `head` when the entry still holds them; otherwise the subscriber reads them
-    /// from the log. Either way nothing committed around this moment falls between the two.
-    pub fn join(&self, viewer: &Viewer, from: i64) -> Membership {
+    /// pump starts from the subscriber's admission seq. Events after `from` that were fanned out before this
+    /// moment come back as the subscription's `head` when the entry still holds them; otherwise the subscriber
+    /// reads them from the log. Either way nothing committed around this moment falls between the two.
+    pub fn join(&self, subscriber: &Subscriber, from: i64) -> Subscription {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let shared = Arc::new(SubShared::default());
         let mut boards = lock(&self.inner.boards);
-        let entry = match boards.get(&viewer.board_id) {
+        let entry = match boards.get(&subscriber.board_id) {
             Some(entry) => Arc::clone(entry),
             None => {
-                let (presence, _) = watch::channel(BoardEntry::presence_frame(&HashMap::new()));
+                let (presence, _) = watch::channel(presence_frame(&HashMap::new()));
                 let entry = Arc::new(BoardEntry {
-                    board_id: viewer.board_id,
-                    last_pushed: AtomicI64::new(viewer.seq),
+                    board_id: subscriber.board_id,
+                    last_pushed: AtomicI64::new(subscriber.seq),
                     doorbell: Notify::new(),
                     stop: CancellationToken::new(),
                     state: Mutex::new(EntryState {
                         subs: HashMap::new(),
                         watchers: HashMap::new(),
-                        fanned: viewer.seq,
+                        fanned: subscriber.seq,
                         recent: VecDeque::new(),
                     }),
                     presence,
                 });
                 // A first read at once: events may have committed between admission and now.
                 entry.doorbell.notify_one();
-                boards.insert(viewer.board_id, Arc::clone(&entry));
-                self.inner.stats.boards_watched.fetch_add(1, Ordering::Relaxed);
+                boards.insert(subscriber.board_id, Arc::clone(&entry));
                 tokio::spawn(pump(Arc::clone(&self.inner), Arc::clone(&entry)));
                 entry
             }
         };
         let mut state = lock(&entry.state);
-        state.subs.insert(id, SubHandle { session_id: viewer.session_id, tx, shared: Arc::clone(&shared) });
-        let watcher = state.watchers.entry(viewer.user_id).or_insert_with(|| (viewer.display_name.clone(), 0));
+        state.subs.insert(id, SubHandle { session_id: subscriber.session_id, tx, shared: Arc::clone(&shared) });
+        let watcher = state.watchers.entry(subscriber.user_id).or_insert_with(|| (subscriber.display_name.clone(), 0));
         watcher.1 += 1;
         if watcher.1 == 1 {
-            entry.presence.send_replace(BoardEntry::presence_frame(&state.watchers));
+            entry.presence.send_replace(presence_frame(&state.watchers));
         }
         // Subscribed after the update: the newcomer gets the current list once, from its feed.
         let presence = entry.presence.subscribe();
@@ -441,10 +228,10 @@ impl Hub {
             .then(|| state.recent.iter().filter(|pushed| pushed.seq > from).cloned().collect::<Vec<_>>());
         drop(state);
         drop(boards);
-        Membership { hub: self.clone(), entry, id, user_id: viewer.user_id, shared, rx, presence, head }
+        Subscription { hub: self.clone(), entry, id, user_id: subscriber.user_id, shared, rx, presence, head }
     }
 
-    fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
+    pub(super) fn leave(&self, entry: &Arc<BoardEntry>, id: u64, user_id: Uuid) {
         let mut state = lock(&entry.state);
         if state.subs.remove(&id).is_none() {
             return;
@@ -453,7 +240,7 @@ impl Hub {
             watcher.1 -= 1;
             if watcher.1 == 0 {
                 state.watchers.remove(&user_id);
-                entry.presence.send_replace(BoardEntry::presence_frame(&state.watchers));
+                entry.presence.send_replace(presence_frame(&state.watchers));
             }
         }
         if !state.subs.is_empty() {
@@ -484,7 +271,6 @@ impl Hub {
         entry.stop.cancel();
         if boards.get(&entry.board_id).is_some_and(|current| Arc::ptr_eq(current, entry)) {
             boards.remove(&entry.board_id);
-            self.inner.stats.boards_watched.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -506,7 +292,7 @@ impl Hub {
         }
     }
 
-    /// Closes (4001) every subscriber opened with this session.
+    /// Closes every subscriber opened with this session, with `close_code::SESSION_REVOKED`.
     pub fn revoke_session(&self, session_id: Uuid) {
         self.kill_where(close_code::SESSION_REVOKED, |sub| sub.session_id == session_id);
     }
@@ -536,13 +322,7 @@ impl Hub {
         if sessions.is_empty() {
             return Ok(());
         }
-        let dead = sqlx::query_scalar!(
-            "select id from sessions where id = any($1) and (revoked_at is not null or expires_at <= now())",
-            &sessions,
-        )
-        .fetch_all(&self.inner.db)
-        .await?;
-        for session_id in dead {
+        for session_id in sessions::dead_among(&self.inner.db, &sessions).await? {
             self.revoke_session(session_id);
         }
         Ok(())
@@ -559,7 +339,6 @@ async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
         }
         loop {
             let after = entry.last_pushed();
-            hub.stats.pump_reads.fetch_add(1, Ordering::Relaxed);
             let read = async {
                 let mut conn = hub.db.acquire().await?;
                 read_since(&mut conn, entry.board_id, after, READ_BATCH).await
@@ -573,7 +352,7 @@ async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
                     let full = events.len() as i64 == READ_BATCH;
                     for pushed in events {
                         let pushed = Arc::new(pushed);
-                        entry.fan_out(&pushed, &hub.stats);
+                        entry.fan_out(&pushed);
                         entry.last_pushed.store(pushed.seq, Ordering::Release);
                     }
                     if !full {
@@ -595,40 +374,10 @@ async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corkboard_protocol::{Event, EventKind};
-    use time::OffsetDateTime;
+    use corkboard_protocol::ServerMsg;
 
-    fn event(kind: EventKind) -> Event {
-        Event {
-            seq: 7,
-            at: OffsetDateTime::UNIX_EPOCH,
-            actor_id: Some(Uuid::nil()),
-            client_op_id: Some("op".into()),
-            kind,
-        }
-    }
-
-    #[test]
-    fn the_shared_frame_is_exactly_what_serde_writes_for_an_event_frame() {
-        for kind in [
-            EventKind::BoardDeleted {},
-            EventKind::ListDeleted { list_id: Uuid::now_v7() },
-            EventKind::MemberRemoved { user_id: Uuid::now_v7() },
-        ] {
-            let event = event(kind);
-            let pushed = Pushed::new(&event).expect("serializes");
-            let expected = serde_json::to_string(&ServerMsg::Event(event.clone())).expect("serializes");
-            assert_eq!(pushed.ws.as_str(), expected);
-            let back: ServerMsg = serde_json::from_str(pushed.ws.as_str()).expect("parses");
-            assert_eq!(back, ServerMsg::Event(event.clone()));
-            let sse = std::str::from_utf8(&pushed.sse).expect("utf-8");
-            assert!(sse.starts_with("id: 7\nevent: event\ndata: {"), "{sse}");
-            assert!(sse.ends_with("}\n\n"), "{sse}");
-        }
-    }
-
-    fn viewer(board_id: Uuid, user_id: Uuid, name: &str) -> Viewer {
-        Viewer { board_id, user_id, session_id: Uuid::now_v7(), display_name: name.into(), seq: 0 }
+    fn subscriber(board_id: Uuid, user_id: Uuid, name: &str) -> Subscriber {
+        Subscriber { board_id, user_id, session_id: Uuid::now_v7(), display_name: name.into(), seq: 0 }
     }
 
     fn presence_names(frame: &Utf8Bytes) -> Vec<String> {
@@ -646,11 +395,11 @@ mod tests {
         let (board, other_board) = (Uuid::now_v7(), Uuid::now_v7());
         let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
 
-        let ann_1 = hub.join(&viewer(board, ann, "ann"), 0);
-        let ann_2 = hub.join(&viewer(board, ann, "ann"), 0);
-        let bob_1 = hub.join(&viewer(board, bob, "bob"), 0);
-        let elsewhere = hub.join(&viewer(other_board, ann, "ann"), 0);
-        assert_eq!(hub.stats().boards_watched.load(Ordering::Relaxed), 2);
+        let ann_1 = hub.join(&subscriber(board, ann, "ann"), 0);
+        let ann_2 = hub.join(&subscriber(board, ann, "ann"), 0);
+        let bob_1 = hub.join(&subscriber(board, bob, "bob"), 0);
+        let elsewhere = hub.join(&subscriber(other_board, ann, "ann"), 0);
+        assert_eq!(lock(&hub.inner.boards).len(), 2);
         assert_eq!(presence_names(&ann_1.presence.borrow()), ["ann", "bob"]);
         assert_eq!(hub.sessions().len(), 4);
 
@@ -661,7 +410,7 @@ mod tests {
         let entry = Arc::clone(&ann_2.entry);
         drop(ann_2);
         assert!(entry.stop.is_cancelled(), "the pump stops with the last subscriber");
-        assert_eq!(hub.stats().boards_watched.load(Ordering::Relaxed), 1);
+        assert_eq!(lock(&hub.inner.boards).len(), 1);
         assert!(lock(&hub.inner.boards).get(&board).is_none());
         drop(elsewhere);
         assert!(lock(&hub.inner.boards).is_empty());
@@ -673,26 +422,15 @@ mod tests {
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
         let hub = Hub::new(db, 32);
         let board = Uuid::now_v7();
-        let first = viewer(board, Uuid::now_v7(), "ann");
+        let first = subscriber(board, Uuid::now_v7(), "ann");
         let doomed = hub.join(&first, 0);
-        let same_session_elsewhere = hub.join(&Viewer { board_id: Uuid::now_v7(), ..first.clone() }, 0);
-        let other = hub.join(&viewer(board, first.user_id, "ann"), 0);
+        let same_session_elsewhere = hub.join(&Subscriber { board_id: Uuid::now_v7(), ..first.clone() }, 0);
+        let other = hub.join(&subscriber(board, first.user_id, "ann"), 0);
 
         hub.revoke_session(first.session_id);
 
         assert_eq!(doomed.shared.killed(), Some(close_code::SESSION_REVOKED));
         assert_eq!(same_session_elsewhere.shared.killed(), Some(close_code::SESSION_REVOKED));
         assert_eq!(other.shared.killed(), None);
-    }
-
-    #[test]
-    fn deletion_and_removal_events_say_whom_they_close() {
-        let user = Uuid::now_v7();
-        assert_eq!(Pushed::new(&event(EventKind::BoardDeleted {})).unwrap().closes, Some(Closes::Everyone));
-        assert_eq!(
-            Pushed::new(&event(EventKind::MemberRemoved { user_id: user })).unwrap().closes,
-            Some(Closes::User(user))
-        );
-        assert_eq!(Pushed::new(&event(EventKind::ListDeleted { list_id: user })).unwrap().closes, None);
     }
 }

@@ -1,6 +1,6 @@
 //! The instance's Postgres listener: LISTENs on `board_events` (doorbells → the hub's pumps) and
-//! `session_revoked` (logouts → close 4001). It reconnects by itself, and after every (re)connect it wakes
-//! every watched board and re-checks every open session, so nothing committed while it was away is missed.
+//! `session_revoked` (logouts → close `SESSION_REVOKED`). It reconnects by itself, and after every (re)connect it
+//! wakes every watched board and re-checks every open session, so nothing committed while it was away is missed.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::hub::Hub;
 use crate::auth::SESSION_REVOKED_CHANNEL;
-use crate::events::BOARD_EVENTS_CHANNEL;
+use crate::eventlog::{BOARD_EVENTS_CHANNEL, parse_doorbell};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -80,7 +80,7 @@ async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
 
 fn dispatch(hub: &Hub, channel: &str, payload: &str) {
     if channel == BOARD_EVENTS_CHANNEL {
-        match payload.split_once(':').and_then(|(board, seq)| Some((board.parse::<Uuid>().ok()?, seq.parse().ok()?))) {
+        match parse_doorbell(payload) {
             Some((board_id, seq)) => hub.ring(board_id, seq),
             None => tracing::warn!(payload, "a board_events doorbell that does not parse"),
         }

@@ -14,11 +14,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::admission::{StreamQuery, admit, last_event_id, session_live};
 use super::feed::{Feed, Next};
-use super::hub::{OpenGuard, Transport, UserSlot};
-use super::{StreamQuery, admit, last_event_id, session_live};
+use super::metrics::{OpenGuard, Transport};
+use super::slots::UserSlot;
 use crate::error::AppResult;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use crate::state::AppState;
 
 /// A comment line goes out when nothing else has for this long (the contract promises one at least every
@@ -32,17 +33,17 @@ pub(super) async fn stream(
     Query(query): Query<StreamQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let viewer = admit(&state, &headers, board_id).await?;
+    let subscriber = admit(&state, &headers, board_id).await?;
     let since = match last_event_id(&headers)? {
         Some(seq) => Some(seq),
         None => query.since()?,
     };
-    let slot = state.hub.reserve_slot(viewer.user_id)?;
-    let feed = Feed::new(&state.hub, viewer.clone(), since);
-    if !session_live(&state, viewer.session_id).await? {
+    let slot = state.hub.reserve_slot(subscriber.user_id)?;
+    let feed = Feed::new(&state.hub, subscriber.clone(), since);
+    if !session_live(&state, subscriber.session_id).await? {
         feed.kill(close_code::SESSION_REVOKED);
     }
-    let open = OpenGuard::new(&state.hub, Transport::Sse);
+    let open = OpenGuard::new(Transport::Sse);
     let stream = SseStream { feed, shutdown: state.shutdown.clone(), _open: open, _slot: slot };
     let body = Body::from_stream(futures_util::stream::unfold(stream, |mut stream| async move {
         let chunk = stream.next_chunk().await?;

@@ -17,17 +17,21 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::admission::{StreamQuery, admit, session_live};
 use super::feed::{Feed, Next};
-use super::hub::{OpenGuard, Transport, UserSlot, Viewer, frame};
-use super::{StreamQuery, admit, session_live};
-use crate::cards;
+use super::frame::frame;
+use super::metrics::{OpenGuard, Transport};
+use super::slots::UserSlot;
+use super::subscription::Subscriber;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Path, Query};
+use crate::http::cards::moves;
+use crate::http::extract::{Path, Query};
 use crate::state::AppState;
 
-// Heartbeats come from the config (`CORKBOARD_WS_PING_MS`, 25 s, and `CORKBOARD_WS_IDLE_MS`, 60 s): the server
+// Heartbeats come from the config (`CORKBOARD_WS_PING_MS` and `CORKBOARD_WS_IDLE_MS`): the server
 // pings that often and drops a peer it has heard nothing from (no pong, no frame) for that long.
-/// Client frames per second, sustained, and the burst allowed above it; past them the socket closes with 1008.
+/// Client frames per second, sustained, and the burst allowed above it; past them the socket closes with
+/// `close_code::POLICY_VIOLATION`.
 /// A person dragging cards sends a few per second; a resend storm after a reconnect fits in the burst.
 pub const RATE_PER_SEC: f64 = 20.0;
 pub const RATE_BURST: f64 = 50.0;
@@ -53,7 +57,7 @@ pub(super) async fn upgrade(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> AppResult<Response> {
-    let viewer = admit(&state, &headers, board_id).await?;
+    let subscriber = admit(&state, &headers, board_id).await?;
     let since = query.since()?;
     let upgrade = upgrade.map_err(|_| {
         AppError::bad_request(
@@ -62,7 +66,7 @@ pub(super) async fn upgrade(
         )
     })?;
     // Taken before the upgrade, so a refusal is a plain 429; held by the socket's task until it ends.
-    let slot = state.hub.reserve_slot(viewer.user_id)?;
+    let slot = state.hub.reserve_slot(subscriber.user_id)?;
     let tasks = state.hub.tasks().clone();
     Ok(upgrade
         .read_buffer_size(READ_BUFFER)
@@ -70,7 +74,7 @@ pub(super) async fn upgrade(
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| tasks.track_future(run(socket, state, viewer, since, slot))))
+        .on_upgrade(move |socket| tasks.track_future(run(socket, state, subscriber, since, slot))))
 }
 
 /// What the receiver asks of the sender.
@@ -81,18 +85,18 @@ enum Reply {
     Drop,
 }
 
-#[tracing::instrument(skip_all, fields(board_id = %viewer.board_id, user_id = %viewer.user_id))]
-async fn run(socket: WebSocket, state: AppState, viewer: Viewer, since: Option<i64>, _slot: UserSlot) {
-    let _open = OpenGuard::new(&state.hub, Transport::WebSocket);
-    let feed = Feed::new(&state.hub, viewer.clone(), since);
-    if !session_live(&state, viewer.session_id).await.unwrap_or(true) {
+#[tracing::instrument(skip_all, fields(board_id = %subscriber.board_id, user_id = %subscriber.user_id))]
+async fn run(socket: WebSocket, state: AppState, subscriber: Subscriber, since: Option<i64>, _slot: UserSlot) {
+    let _open = OpenGuard::new(Transport::WebSocket);
+    let feed = Feed::new(&state.hub, subscriber.clone(), since);
+    if !session_live(&state, subscriber.session_id).await.unwrap_or(true) {
         feed.kill(close_code::SESSION_REVOKED);
     }
     let (sink, mut stream) = socket.split();
     let (replies_tx, replies_rx) = mpsc::channel(REPLY_QUEUE);
     {
         let send = sender(sink, feed, replies_rx, state.shutdown.clone(), state.config.ws_ping_ms);
-        let receive = receiver(&mut stream, replies_tx, &state, &viewer);
+        let receive = receiver(&mut stream, replies_tx, &state, &subscriber);
         tokio::pin!(send, receive);
         tokio::select! {
             () = &mut send => {}
@@ -122,8 +126,9 @@ async fn sender(
     shutdown: CancellationToken,
     ping_ms: u64,
 ) {
-    let viewer = feed.viewer();
-    let hello = frame(&ServerMsg::Hello { board_id: viewer.board_id, seq: viewer.seq, user_id: viewer.user_id });
+    let subscriber = feed.subscriber();
+    let hello =
+        frame(&ServerMsg::Hello { board_id: subscriber.board_id, seq: subscriber.seq, user_id: subscriber.user_id });
     if !send(&mut sink, Message::Text(hello), &feed, &shutdown).await {
         return;
     }
@@ -190,7 +195,7 @@ async fn receiver(
     stream: &mut SplitStream<WebSocket>,
     replies: mpsc::Sender<Reply>,
     state: &AppState,
-    viewer: &Viewer,
+    subscriber: &Subscriber,
 ) {
     let mut bucket = TokenBucket::new(RATE_PER_SEC, RATE_BURST);
     let idle_timeout = Duration::from_millis(state.config.ws_idle_ms);
@@ -223,7 +228,7 @@ async fn receiver(
             Message::Ping(_) => continue,
             Message::Binary(_) => error_frame(None, ErrorCode::UnsupportedFrame, "Frames are JSON text."),
             // Boxed: the move path (sqlx futures) would otherwise sit inline in every idle socket's task.
-            Message::Text(text) => Box::pin(handle_text(state, viewer, text.as_str())).await,
+            Message::Text(text) => Box::pin(handle_text(state, subscriber, text.as_str())).await,
         };
         if replies.send(Reply::Frame(reply)).await.is_err() {
             return;
@@ -236,7 +241,7 @@ fn is_too_big(err: axum::Error) -> bool {
 }
 
 /// One client frame → its answer. Anything malformed gets an `error` frame; the socket stays open.
-async fn handle_text(state: &AppState, viewer: &Viewer, text: &str) -> Utf8Bytes {
+async fn handle_text(state: &AppState, subscriber: &Subscriber, text: &str) -> Utf8Bytes {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
         return error_frame(None, ErrorCode::MalformedJson, "A frame must be a JSON object.");
     };
@@ -250,7 +255,7 @@ async fn handle_text(state: &AppState, viewer: &Viewer, text: &str) -> Utf8Bytes
         ClientMsg::Ping => frame(&ServerMsg::Pong),
         ClientMsg::MoveCard { client_op_id, card_id, list_id, after_id } => {
             let request = MoveCardRequest { list_id, after_id, client_op_id: Some(client_op_id.clone()) };
-            match cards::move_card(state, viewer.user_id, card_id, request, Some(viewer.board_id)).await {
+            match moves::move_card(state, subscriber.user_id, card_id, request, Some(subscriber.board_id)).await {
                 Ok(moved) => frame(&ServerMsg::Ack { client_op_id, seq: moved.seq }),
                 Err(err) => {
                     match &err {

@@ -391,10 +391,11 @@ proptest! {
 
     #[test]
     fn acks_and_errors_survive_the_wire(op_id in "\\PC{0,40}", seq in any::<i64>(), code in "[a-z_]{1,30}", message in "\\PC{0,80}") {
+        let code: corkboard_protocol::ErrorCode = serde_json::from_str(&format!("\"{code}\"")).expect("every code parses");
         for msg in [
             ServerMsg::Ack { client_op_id: op_id.clone(), seq },
-            ServerMsg::Error { client_op_id: Some(op_id.clone()), code: code.clone(), message: message.clone() },
-            ServerMsg::Error { client_op_id: None, code: code.clone(), message: message.clone() },
+            ServerMsg::Error { client_op_id: Some(op_id.clone()), code, message: message.clone() },
+            ServerMsg::Error { client_op_id: None, code, message: message.clone() },
         ] {
             let text = serde_json::to_string(&msg).expect("serializes");
             prop_assert_eq!(serde_json::from_str::<ServerMsg>(&text).expect("parses"), msg);

@@ -1,155 +1,29 @@
-//! Cards: create, edit (with optimistic versions), move (the one move path of REST and WebSocket), delete.
+//! The card move: THE move path of REST and the WebSocket, and the one exception to "one owner per table".
+//!
+//! Moves are the hot path (every drag of every user), and the board's row lock is held from the lock to the
+//! COMMIT, so every round trip under it caps the moves per board. A move therefore reads everything it depends
+//! on in one statement (the operation's earlier outcome in `events`/`refused_ops`, the card, the target list,
+//! the neighbours' keys) and writes in one statement the card (a `cards` row, owned by `cards`), its
+//! `card_moved` event, the board's seq and the doorbell (owned by `eventlog`), taking the seq from
+//! `BoardTx::seq_for_own_statement`. Five round trips per move, three under the lock: BEGIN, lock, read,
+//! write, COMMIT. Splitting either statement along table owners would add a round trip under the lock. A move
+//! that needs a rebalance is rare and goes the general way (`placement`, `cards::relocate`, `BoardTx::emit`).
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
 use corkboard_protocol::{
-    Card, CreateCardRequest, ErrorCode, EventKind, MoveCardRequest, MoveCardResponse, Placement, Role,
-    UpdateCardRequest, validate_client_op_id, validate_description, validate_title,
+    Card, ErrorCode, EventKind, MoveCardRequest, MoveCardResponse, Placement, Role, validate_client_op_id,
 };
-use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, FieldErrors, Resource};
-use crate::events::{BoardTx, OpOutcome};
-use crate::extract::{Json, Path};
-use crate::lists::list_tx;
-use crate::placement::{Siblings, place};
-use crate::positions::{MAX_KEY_LEN, key_between};
+use crate::error::{AppError, AppResult, Resource};
+use crate::eventlog::{BOARD_EVENTS_CHANNEL, BoardTx, OpOutcome, doorbell};
+use crate::http::cards;
+use crate::http::extract::{Json, Path};
+use crate::ordering::placement::{Siblings, place};
+use crate::ordering::positions::{MAX_KEY_LEN, key_between};
 use crate::state::AppState;
 use crate::telemetry::MOVE_COMMIT_SECONDS;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/lists/{list_id}/cards", post(create_card))
-        .route("/api/cards/{card_id}", axum::routing::patch(update_card).delete(delete_card))
-        .route("/api/cards/{card_id}/move", post(move_card_handler))
-}
-
-#[utoipa::path(
-    post,
-    path = "/api/lists/{list_id}/cards",
-    tag = "cards",
-    params(("list_id" = uuid::Uuid, Path)),
-    request_body = corkboard_protocol::CreateCardRequest,
-    responses(
-        (status = 201, description = "Created", body = corkboard_protocol::Card),
-        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
-    ),
-    security(("bearer" = []), ("cookie" = [])),
-)]
-#[tracing::instrument(skip_all, err(level = "debug"))]
-async fn create_card(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(list_id): Path<Uuid>,
-    Json(req): Json<CreateCardRequest>,
-) -> AppResult<(StatusCode, Json<Card>)> {
-    let mut problems = FieldErrors::default();
-    let title = problems.check("title", validate_title(&req.title));
-    let description = problems.check("description", validate_description(req.description.as_deref().unwrap_or("")));
-    problems.finish()?;
-
-    let mut btx = list_tx(&state.db, auth.user_id, list_id).await?;
-    btx.require(Role::Editor)?;
-    let position = place(&mut btx, Siblings::CardsOf(list_id), req.after_id, None).await?;
-    let card = sqlx::query_as!(
-        Card,
-        "insert into cards (id, board_id, list_id, title, description, position) values ($1, $2, $3, $4, $5, $6)
-         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
-        Uuid::now_v7(),
-        btx.board_id,
-        list_id,
-        title,
-        description,
-        position,
-    )
-    .fetch_one(btx.conn())
-    .await?;
-    btx.emit(&EventKind::CardCreated { card: card.clone() }, None);
-    btx.commit().await?;
-    Ok((StatusCode::CREATED, Json(card)))
-}
-
-#[utoipa::path(
-    patch,
-    path = "/api/cards/{card_id}",
-    tag = "cards",
-    params(("card_id" = uuid::Uuid, Path)),
-    request_body = corkboard_protocol::UpdateCardRequest,
-    responses(
-        (status = 200, description = "Changed", body = corkboard_protocol::Card),
-        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
-    ),
-    security(("bearer" = []), ("cookie" = [])),
-)]
-#[tracing::instrument(skip_all, err(level = "debug"))]
-async fn update_card(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(card_id): Path<Uuid>,
-    Json(req): Json<UpdateCardRequest>,
-) -> AppResult<Json<Card>> {
-    let mut problems = FieldErrors::default();
-    let title = req.title.as_deref().map(|t| problems.check("title", validate_title(t)));
-    let description = req.description.as_deref().map(|d| problems.check("description", validate_description(d)));
-    if title.is_none() && description.is_none() {
-        problems.check::<()>("title", Err("give a title or a description to change".into()));
-    }
-    problems.finish()?;
-
-    let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
-    btx.require(Role::Editor)?;
-    let current = fetch_card(btx.conn(), card_id).await?;
-    if req.expected_version.is_some_and(|expected| expected != current.version) {
-        return Err(AppError::VersionConflict(Box::new(current)));
-    }
-    let card = sqlx::query_as!(
-        Card,
-        "update cards set title = coalesce($2, title), description = coalesce($3, description),
-                          version = version + 1, updated_at = now()
-         where id = $1
-         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
-        card_id,
-        title,
-        description,
-    )
-    .fetch_one(btx.conn())
-    .await?;
-    btx.emit(&EventKind::CardUpdated { card: card.clone() }, None);
-    btx.commit().await?;
-    Ok(Json(card))
-}
-
-#[utoipa::path(
-    delete,
-    path = "/api/cards/{card_id}",
-    tag = "cards",
-    params(("card_id" = uuid::Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
-    ),
-    security(("bearer" = []), ("cookie" = [])),
-)]
-#[tracing::instrument(skip_all, err(level = "debug"))]
-async fn delete_card(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(card_id): Path<Uuid>,
-) -> AppResult<StatusCode> {
-    let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
-    btx.require(Role::Editor)?;
-    let list_id = sqlx::query_scalar!("delete from cards where id = $1 returning list_id", card_id)
-        .fetch_optional(btx.conn())
-        .await?
-        .ok_or(AppError::NotFound(Resource::Card))?;
-    btx.emit(&EventKind::CardDeleted { card_id, list_id }, None);
-    btx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
-}
 
 #[utoipa::path(
     post,
@@ -164,7 +38,7 @@ async fn delete_card(
     security(("bearer" = []), ("cookie" = [])),
 )]
 #[tracing::instrument(skip_all, err(level = "debug"))]
-async fn move_card_handler(
+pub(super) async fn move_card_handler(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(card_id): Path<Uuid>,
@@ -199,11 +73,11 @@ pub async fn move_card(
     match &view.outcome {
         // Already applied (a resend after a reconnect): report the first result, change nothing.
         Some(OpOutcome::Applied(seq)) => {
-            let card = fetch_card(btx.conn(), card_id).await?;
+            let card = cards::fetch_card(btx.conn(), card_id).await?;
             return Ok(MoveCardResponse { card, seq: *seq });
         }
         // Already refused: the client rolled it back, so a late copy must not apply it now.
-        Some(OpOutcome::Refused(code)) => return Err(move_refusal(code)),
+        Some(OpOutcome::Refused(code)) => return Err(move_refusal(*code)),
         None => {}
     }
     match apply_move(&mut btx, card_id, &req, view).await {
@@ -213,10 +87,7 @@ pub async fn move_card(
                     btx.commit().await?;
                     response
                 }
-                Moved::Pending(event) => {
-                    let (card, seq) = btx.commit_card_move(card_id, &event, req.client_op_id.as_deref()).await?;
-                    MoveCardResponse { card, seq }
-                }
+                Moved::Pending(event) => commit_move(btx, card_id, &event, req.client_op_id.as_deref()).await?,
             };
             metrics::histogram!(MOVE_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
             Ok(response)
@@ -225,7 +96,7 @@ pub async fn move_card(
             // A final refusal is remembered under the board lock, ordered against every other copy of the op.
             // These errors come from checks, never from a failed statement, so the transaction is still usable.
             if let (Some(op), Some(code)) = (&req.client_op_id, final_refusal_code(&refusal)) {
-                btx.commit_refusal(op, code.as_str()).await?;
+                btx.commit_refusal(op, code).await?;
             }
             Err(refusal)
         }
@@ -292,13 +163,8 @@ impl MoveView {
         )
         .fetch_one(btx.conn())
         .await?;
-        let outcome = match (row.applied_seq, row.refused_code) {
-            (Some(seq), _) => Some(OpOutcome::Applied(seq)),
-            (None, Some(code)) => Some(OpOutcome::Refused(code)),
-            (None, None) => None,
-        };
         Ok(Self {
-            outcome,
+            outcome: OpOutcome::from_log(row.applied_seq, row.refused_code.as_deref()),
             from_list_id: row.from_list_id,
             version: row.version,
             target_in_board: row.target_in_board,
@@ -328,17 +194,7 @@ async fn apply_move(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest, vie
         // Rare: the keys here grew long. The general path rebalances the list (its events come first) and places
         // again.
         let position = place(btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?;
-        let card = sqlx::query_as!(
-            Card,
-            "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
-             where id = $1
-             returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
-            card_id,
-            req.list_id,
-            position,
-        )
-        .fetch_one(btx.conn())
-        .await?;
+        let card = cards::relocate(btx.conn(), card_id, req.list_id, &position).await?;
         let moved = EventKind::CardMoved {
             card_id,
             from_list_id,
@@ -360,7 +216,7 @@ async fn apply_move(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest, vie
 enum Moved {
     /// Written already (after a rebalance); `commit` writes its events.
     Written(MoveCardResponse),
-    /// To be written by `BoardTx::commit_card_move`, card update and event in one statement.
+    /// To be written by `commit_move`, card update and event in one statement.
     Pending(EventKind),
 }
 
@@ -376,28 +232,70 @@ fn final_refusal_code(err: &AppError) -> Option<ErrorCode> {
 }
 
 /// The error a remembered refusal is answered with again.
-fn move_refusal(code: &str) -> AppError {
-    match serde_json::from_value(serde_json::Value::from(code)) {
-        Ok(ErrorCode::Forbidden) => AppError::Forbidden("Viewers cannot change this board."),
-        Ok(ErrorCode::CardNotFound) => AppError::NotFound(Resource::Card),
+fn move_refusal(code: ErrorCode) -> AppError {
+    match code {
+        ErrorCode::Forbidden => AppError::Forbidden("Viewers cannot change this board."),
+        ErrorCode::CardNotFound => AppError::NotFound(Resource::Card),
         _ => AppError::StalePosition,
     }
 }
 
-/// A transaction on the board of `card_id`; strangers get `card_not_found`.
-async fn card_tx(db: &PgPool, actor_id: Uuid, card_id: Uuid) -> AppResult<BoardTx> {
-    BoardTx::begin_for_card(db, card_id, actor_id).await
-}
-
-/// A card as it is now in the caller's transaction; 404 when it is gone.
-async fn fetch_card(conn: &mut PgConnection, card_id: Uuid) -> AppResult<Card> {
-    sqlx::query_as!(
-        Card,
-        "select id, board_id, list_id, title, description, position, version, created_at, updated_at
-         from cards where id = $1",
+/// Writes a move in one statement: the card update, its `card_moved` event (`moved`, whose position, list and
+/// version are what the update writes), the seq bump and NOTIFY; then `COMMIT`. Only for a transaction that has
+/// appended no other event (a move that needed a rebalance goes through `BoardTx::commit`).
+async fn commit_move(
+    mut btx: BoardTx,
+    card_id: Uuid,
+    moved: &EventKind,
+    client_op_id: Option<&str>,
+) -> AppResult<MoveCardResponse> {
+    let EventKind::CardMoved { to_list_id, position, version, .. } = moved else {
+        return Err(AppError::internal("commit_move takes a card_moved event"));
+    };
+    let seq = btx.seq_for_own_statement()?;
+    let (board_id, actor_id) = (btx.board_id, btx.actor_id);
+    let row = sqlx::query!(
+        r#"with moved as (
+                   update cards set list_id = $2, position = $3, version = $4::int8, updated_at = now()
+                   where id = $1 and version = $4::int8 - 1
+                   returning id, board_id, list_id, title, description, position, version, created_at, updated_at
+               ),
+               appended as (
+                   insert into events (board_id, seq, kind, data, actor_id, client_op_id)
+                   select $5, $6, $7, $8, $9, $10 from moved
+               ),
+               bumped as (update boards set seq = $6, updated_at = now() where id = $5 and exists (select 1 from moved))
+               select moved.id, moved.board_id, moved.list_id, moved.title, moved.description, moved.position,
+                      moved.version, moved.created_at, moved.updated_at, pg_notify($11, $12)::text as "notified"
+               from moved"#,
         card_id,
+        to_list_id,
+        position,
+        version,
+        board_id,
+        seq,
+        moved.name(),
+        moved.data(),
+        actor_id,
+        client_op_id,
+        BOARD_EVENTS_CHANNEL,
+        doorbell(board_id, seq),
     )
-    .fetch_optional(conn)
+    .fetch_optional(btx.conn())
     .await?
-    .ok_or(AppError::NotFound(Resource::Card))
+    // Under the board's lock the card cannot have changed since it was read; if it did, that is a bug.
+    .ok_or_else(|| AppError::internal("the moved card changed under the board lock"))?;
+    btx.commit().await?;
+    let card = Card {
+        id: row.id,
+        board_id: row.board_id,
+        list_id: row.list_id,
+        title: row.title,
+        description: row.description,
+        position: row.position,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    };
+    Ok(MoveCardResponse { card, seq })
 }

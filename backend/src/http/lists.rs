@@ -1,4 +1,4 @@
-//! Lists (the board's columns): create, rename, move, delete (their cards go with them).
+//! Lists (the board's columns): create, rename, move, delete (their cards go with them). Owns the `lists` rows.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,15 +7,19 @@ use axum::routing::{patch, post};
 use corkboard_protocol::{
     CreateListRequest, EventKind, List, MoveListRequest, Placement, Role, UpdateListRequest, validate_title,
 };
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::extract::{Json, Path};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
-use crate::events::BoardTx;
-use crate::extract::{Json, Path};
-use crate::placement::{Siblings, place};
+use crate::eventlog::BoardTx;
+use crate::ordering::placement::{Siblings, place};
 use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create_list, update_list, move_list, delete_list))]
+pub struct Api;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -177,4 +181,10 @@ pub async fn list_tx(db: &PgPool, actor_id: Uuid, list_id: Uuid) -> AppResult<Bo
         .await?
         .ok_or(AppError::NotFound(Resource::List))?;
     Ok(btx)
+}
+
+/// Gives a list a new order key and nothing else (a rebalance; its caller emits the event).
+pub async fn set_position(conn: &mut PgConnection, list_id: Uuid, position: &str) -> AppResult<()> {
+    sqlx::query!("update lists set position = $2 where id = $1", list_id, position).execute(conn).await?;
+    Ok(())
 }

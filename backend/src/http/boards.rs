@@ -1,21 +1,27 @@
-//! Boards: the caller's list, create, the snapshot a client starts from, rename, delete.
+//! Boards: the caller's list, create, the snapshot a client starts from, rename, delete. Owns the `boards` rows
+//! (their title and soft delete); their `seq` is the event log's.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use corkboard_protocol::{
-    Board, BoardSummary, BoardsResponse, Card, CreateBoardRequest, EventKind, List, Member, Role, Snapshot,
-    UpdateBoardRequest, User, validate_title,
+    Board, BoardSummary, BoardsResponse, Card, CreateBoardRequest, EventKind, List, Role, Snapshot, UpdateBoardRequest,
+    validate_title,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::extract::{Json, Path};
+use super::members::{self, load_members, member_role};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
-use crate::events::BoardTx;
-use crate::extract::{Json, Path};
+use crate::eventlog::BoardTx;
 use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_boards, create_board, snapshot, update_board, delete_board))]
+pub struct Api;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -75,13 +81,7 @@ async fn create_board(
     )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query!(
-        "insert into board_members (board_id, user_id, role) values ($1, $2, 'owner')",
-        board.id,
-        auth.user_id
-    )
-    .execute(&mut *tx)
-    .await?;
+    members::insert_owner(&mut tx, board.id, auth.user_id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(board)))
 }
@@ -188,39 +188,9 @@ async fn delete_board(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's role on a live board, `None` when the board is missing, deleted, or not theirs.
-pub async fn member_role(conn: &mut PgConnection, board_id: Uuid, user_id: Uuid) -> AppResult<Option<Role>> {
-    Ok(sqlx::query_scalar!(
-        r#"select m.role as "role: Role"
-           from board_members m join boards b on b.id = m.board_id
-           where m.board_id = $1 and m.user_id = $2 and b.deleted_at is null"#,
-        board_id,
-        user_id,
-    )
-    .fetch_optional(conn)
-    .await?)
-}
-
 async fn load_board(conn: &mut PgConnection, board_id: Uuid) -> AppResult<Board> {
     sqlx::query_as!(Board, "select id, title, seq, created_at, updated_at from boards where id = $1", board_id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound(Resource::Board))
-}
-
-/// A board's members, strongest role first, then by username.
-pub async fn load_members(conn: &mut PgConnection, board_id: Uuid) -> AppResult<Vec<Member>> {
-    let rows = sqlx::query!(
-        r#"select u.id, u.username, u.display_name, m.role as "role: Role"
-           from board_members m join users u on u.id = m.user_id
-           where m.board_id = $1
-           order by array_position(array['owner', 'admin', 'editor', 'viewer'], m.role), u.username"#,
-        board_id,
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Member { user: User { id: r.id, username: r.username, display_name: r.display_name }, role: r.role })
-        .collect())
 }

@@ -1,8 +1,12 @@
-//! The event log. Every change to a board runs in a `BoardTx`: it locks the board row (which orders all writes of
-//! one board), checks the caller's membership, appends one event per change with the board's next seq, and on
-//! commit rings the `board_events` doorbell. This is the one place where "an event was committed" is announced.
+//! The event log: owns `events`, `refused_ops`, the boards' `seq` and the `board_events` doorbell. Every change to
+//! a board runs in a `BoardTx`: it locks the board row (which orders all writes of one board), checks the
+//! caller's membership, appends one event per change with the board's next seq, and on commit rings the
+//! doorbell. This is the one place where "an event was committed" is announced; the card move writes its event
+//! in a statement of its own, with a seq taken here (`seq_for_own_statement`).
 
-use corkboard_protocol::{Card, Event, EventKind, Role};
+use corkboard_protocol::{ErrorCode, Event, EventKind, Role};
+use serde::Deserialize;
+use serde::de::value::StrDeserializer;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -10,6 +14,17 @@ use crate::error::{AppError, AppResult, Resource};
 
 /// Postgres channel rung on every commit with `<board_id>:<seq>`: a doorbell, never the data.
 pub const BOARD_EVENTS_CHANNEL: &str = "board_events";
+
+/// The `board_events` payload: the board, and the newest seq committed on it.
+pub fn doorbell(board_id: Uuid, seq: i64) -> String {
+    format!("{board_id}:{seq}")
+}
+
+/// The board and seq of a `board_events` payload; `None` when it is not one.
+pub fn parse_doorbell(payload: &str) -> Option<(Uuid, i64)> {
+    let (board, seq) = payload.split_once(':')?;
+    Some((board.parse().ok()?, seq.parse().ok()?))
+}
 
 /// A transaction on one board, holding its row lock, on behalf of one member.
 pub struct BoardTx {
@@ -158,7 +173,7 @@ impl BoardTx {
                 &ops as &[Option<String>],
                 self.seq,
                 BOARD_EVENTS_CHANNEL,
-                format!("{}:{}", self.board_id, self.seq),
+                doorbell(self.board_id, self.seq),
             )
             .execute(&mut *self.tx)
             .await?;
@@ -167,84 +182,21 @@ impl BoardTx {
         metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment((self.seq - self.base_seq) as u64);
         Ok(self.seq)
     }
-}
 
-/// What became of an operation a user sent earlier on this board (read by the move path under the board lock).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpOutcome {
-    /// Applied as the event with this seq.
-    Applied(i64),
-    /// Refused for good with this error code (see `BoardTx::commit_refusal`).
-    Refused(String),
-}
-
-impl BoardTx {
-    /// Commits a card move in one statement: the card update, its `card_moved` event (`moved`, whose position,
-    /// list and version are what the update writes), the seq bump and NOTIFY; then `COMMIT`. Only for a
-    /// transaction that has appended no other event (a move that needed a rebalance goes through `commit`).
-    pub async fn commit_card_move(
-        mut self,
-        card_id: Uuid,
-        moved: &EventKind,
-        client_op_id: Option<&str>,
-    ) -> AppResult<(Card, i64)> {
-        let EventKind::CardMoved { to_list_id, position, version, .. } = moved else {
-            return Err(AppError::internal("commit_card_move takes a card_moved event"));
-        };
+    /// For the card move alone, whose one statement writes the card, its event, the seq and the doorbell
+    /// together (`http::cards::moves` says why): the seq that statement must give its event, taken here so that
+    /// `commit` counts it. Only for a transaction that has appended no other event.
+    pub fn seq_for_own_statement(&mut self) -> AppResult<i64> {
         if !self.pending.is_empty() {
-            return Err(AppError::internal("commit_card_move after other events"));
+            return Err(AppError::internal("a statement of its own after events were appended"));
         }
-        let seq = self.seq + 1;
-        let row = sqlx::query!(
-            r#"with moved as (
-                   update cards set list_id = $2, position = $3, version = $4::int8, updated_at = now()
-                   where id = $1 and version = $4::int8 - 1
-                   returning id, board_id, list_id, title, description, position, version, created_at, updated_at
-               ),
-               appended as (
-                   insert into events (board_id, seq, kind, data, actor_id, client_op_id)
-                   select $5, $6, $7, $8, $9, $10 from moved
-               ),
-               bumped as (update boards set seq = $6, updated_at = now() where id = $5 and exists (select 1 from moved))
-               select moved.id, moved.board_id, moved.list_id, moved.title, moved.description, moved.position,
-                      moved.version, moved.created_at, moved.updated_at, pg_notify($11, $12)::text as "notified"
-               from moved"#,
-            card_id,
-            to_list_id,
-            position,
-            version,
-            self.board_id,
-            seq,
-            moved.name(),
-            moved.data(),
-            self.actor_id,
-            client_op_id,
-            BOARD_EVENTS_CHANNEL,
-            format!("{}:{seq}", self.board_id),
-        )
-        .fetch_optional(&mut *self.tx)
-        .await?
-        // Under the board's lock the card cannot have changed since it was read; if it did, that is a bug.
-        .ok_or_else(|| AppError::internal("the moved card changed under the board lock"))?;
-        self.tx.commit().await?;
-        metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment(1);
-        let card = Card {
-            id: row.id,
-            board_id: row.board_id,
-            list_id: row.list_id,
-            title: row.title,
-            description: row.description,
-            position: row.position,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        };
-        Ok((card, seq))
+        self.seq += 1;
+        Ok(self.seq)
     }
 
     /// Remembers that `client_op_id` was refused for good with `code`, and commits (the transaction made no other
     /// change). A later copy of the same operation gets the same refusal.
-    pub async fn commit_refusal(mut self, client_op_id: &str, code: &str) -> AppResult<()> {
+    pub async fn commit_refusal(mut self, client_op_id: &str, code: ErrorCode) -> AppResult<()> {
         if !self.pending.is_empty() {
             // A refusal after an event was appended would commit half a change; drop the transaction instead.
             return Err(AppError::internal("a refusal was recorded after events were appended"));
@@ -255,12 +207,37 @@ impl BoardTx {
             self.board_id,
             self.actor_id,
             client_op_id,
-            code,
+            code.as_str(),
         )
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// What became of an operation a user sent earlier on this board (read by the move path under the board lock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpOutcome {
+    /// Applied as the event with this seq.
+    Applied(i64),
+    /// Refused for good with this error code (see `BoardTx::commit_refusal`).
+    Refused(ErrorCode),
+}
+
+impl OpOutcome {
+    /// The outcome from the log's two records of an operation: the seq of the event that carries its id, or the
+    /// code `refused_ops` holds for it. A code this build does not know reads as `ErrorCode::Unknown`.
+    pub fn from_log(applied_seq: Option<i64>, refused_code: Option<&str>) -> Option<Self> {
+        match (applied_seq, refused_code) {
+            (Some(seq), _) => Some(OpOutcome::Applied(seq)),
+            (None, Some(code)) => {
+                let code = ErrorCode::deserialize(StrDeserializer::<serde::de::value::Error>::new(code))
+                    .unwrap_or(ErrorCode::Unknown);
+                Some(OpOutcome::Refused(code))
+            }
+            (None, None) => None,
+        }
     }
 }
 
@@ -282,4 +259,29 @@ pub async fn read_since(conn: &mut PgConnection, board_id: Uuid, since: i64, lim
             Ok(Event { seq: row.seq, at: row.at, actor_id: row.actor_id, client_op_id: row.client_op_id, kind })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_refusal_reads_back_as_its_code_and_an_applied_op_wins() {
+        let code = ErrorCode::StalePosition;
+        assert_eq!(OpOutcome::from_log(None, Some(code.as_str())), Some(OpOutcome::Refused(code)));
+        assert_eq!(OpOutcome::from_log(Some(7), Some(code.as_str())), Some(OpOutcome::Applied(7)));
+        assert_eq!(
+            OpOutcome::from_log(None, Some("from_a_newer_server")),
+            Some(OpOutcome::Refused(ErrorCode::Unknown))
+        );
+        assert_eq!(OpOutcome::from_log(None, None), None);
+    }
+
+    #[test]
+    fn a_doorbell_reads_back_as_its_board_and_seq() {
+        let board_id = Uuid::now_v7();
+        assert_eq!(parse_doorbell(&doorbell(board_id, 42)), Some((board_id, 42)));
+        assert_eq!(parse_doorbell("not-a-board:42"), None);
+        assert_eq!(parse_doorbell(&board_id.to_string()), None);
+    }
 }

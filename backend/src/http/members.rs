@@ -1,4 +1,5 @@
-//! Board members and their roles. Admins and the owner manage members; anyone but the owner may leave.
+//! Board members and their roles: owns the `board_members` rows. Admins and the owner manage members; anyone but
+//! the owner may leave.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,14 +8,18 @@ use axum::routing::{get, patch};
 use corkboard_protocol::{
     AddMemberRequest, EventKind, Member, MembersResponse, Role, UpdateMemberRequest, User, validate_username,
 };
+use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::extract::{Json, Path};
 use crate::auth::AuthUser;
-use crate::boards::{load_members, member_role};
 use crate::error::{AppError, AppResult, Resource, unique_violation};
-use crate::events::BoardTx;
-use crate::extract::{Json, Path};
+use crate::eventlog::BoardTx;
 use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list_members, add_member, update_member, remove_member))]
+pub struct Api;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -187,4 +192,42 @@ async fn target_role(btx: &mut BoardTx, user_id: Uuid) -> AppResult<Role> {
     .fetch_optional(btx.conn())
     .await?
     .ok_or(AppError::NotFound(Resource::Member))
+}
+
+/// Makes `user_id` the owner of the board being created in `conn`'s transaction.
+pub async fn insert_owner(conn: &mut PgConnection, board_id: Uuid, user_id: Uuid) -> AppResult<()> {
+    sqlx::query!("insert into board_members (board_id, user_id, role) values ($1, $2, 'owner')", board_id, user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The caller's role on a live board, `None` when the board is missing, deleted, or not theirs.
+pub async fn member_role(conn: &mut PgConnection, board_id: Uuid, user_id: Uuid) -> AppResult<Option<Role>> {
+    Ok(sqlx::query_scalar!(
+        r#"select m.role as "role: Role"
+           from board_members m join boards b on b.id = m.board_id
+           where m.board_id = $1 and m.user_id = $2 and b.deleted_at is null"#,
+        board_id,
+        user_id,
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A board's members, strongest role first, then by username.
+pub async fn load_members(conn: &mut PgConnection, board_id: Uuid) -> AppResult<Vec<Member>> {
+    let rows = sqlx::query!(
+        r#"select u.id, u.username, u.display_name, m.role as "role: Role"
+           from board_members m join users u on u.id = m.user_id
+           where m.board_id = $1
+           order by array_position(array['owner', 'admin', 'editor', 'viewer'], m.role), u.username"#,
+        board_id,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Member { user: User { id: r.id, username: r.username, display_name: r.display_name }, role: r.role })
+        .collect())
 }

@@ -1,13 +1,15 @@
 //! Turning a placement intent ("first", "after X", "at the end") into an order key among the siblings as they
 //! are inside the caller's transaction, rebalancing the siblings when keys grow long. Lists are ordered within a
-//! board, cards within a list; both go through here so they follow one rule.
+//! board, cards within a list; both go through here so they follow one rule. It reads the siblings' keys; the
+//! new keys of a rebalance are written by the modules that own the rows (`lists`, `cards`).
 
 use corkboard_protocol::{EventKind, Placement};
 use uuid::Uuid;
 
+use super::positions::{MAX_KEY_LEN, key_between, spread};
 use crate::error::{AppError, AppResult};
-use crate::events::BoardTx;
-use crate::positions::{MAX_KEY_LEN, key_between, spread};
+use crate::eventlog::BoardTx;
+use crate::http::{cards, lists};
 
 /// Whose order a key is made in.
 #[derive(Debug, Clone, Copy)]
@@ -120,9 +122,7 @@ async fn rebalance(btx: &mut BoardTx, siblings: Siblings, moving: Option<Uuid>) 
             .await?;
             tracing::info!(%board_id, lists = ids.len(), "rebalancing list positions");
             for (list_id, position) in ids.into_iter().zip(spread()) {
-                sqlx::query!("update lists set position = $2 where id = $1", list_id, position)
-                    .execute(btx.conn())
-                    .await?;
+                lists::set_position(btx.conn(), list_id, &position).await?;
                 btx.emit(&EventKind::ListMoved { list_id, position }, None);
             }
         }
@@ -136,14 +136,7 @@ async fn rebalance(btx: &mut BoardTx, siblings: Siblings, moving: Option<Uuid>) 
             .await?;
             tracing::info!(%board_id, %list_id, cards = ids.len(), "rebalancing card positions");
             for (card_id, position) in ids.into_iter().zip(spread()) {
-                let version = sqlx::query_scalar!(
-                    "update cards set position = $2, version = version + 1, updated_at = now()
-                     where id = $1 returning version",
-                    card_id,
-                    position,
-                )
-                .fetch_one(btx.conn())
-                .await?;
+                let version = cards::set_position(btx.conn(), card_id, &position).await?;
                 let moved =
                     EventKind::CardMoved { card_id, from_list_id: list_id, to_list_id: list_id, position, version };
                 btx.emit(&moved, None);

@@ -1,0 +1,202 @@
+//! Cards: create, edit (with optimistic versions), delete, and the move (`moves`). Owns the `cards` rows: every
+//! statement that writes one is here, but for the move's own (see `moves`).
+
+pub mod moves;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use corkboard_protocol::{
+    Card, CreateCardRequest, EventKind, Role, UpdateCardRequest, validate_description, validate_title,
+};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::extract::{Json, Path};
+use super::lists::list_tx;
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult, FieldErrors, Resource};
+use crate::eventlog::BoardTx;
+use crate::ordering::placement::{Siblings, place};
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create_card, update_card, delete_card, moves::move_card_handler))]
+pub struct Api;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/lists/{list_id}/cards", post(create_card))
+        .route("/api/cards/{card_id}", axum::routing::patch(update_card).delete(delete_card))
+        .route("/api/cards/{card_id}/move", post(moves::move_card_handler))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/lists/{list_id}/cards",
+    tag = "cards",
+    params(("list_id" = uuid::Uuid, Path)),
+    request_body = corkboard_protocol::CreateCardRequest,
+    responses(
+        (status = 201, description = "Created", body = corkboard_protocol::Card),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn create_card(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(list_id): Path<Uuid>,
+    Json(req): Json<CreateCardRequest>,
+) -> AppResult<(StatusCode, Json<Card>)> {
+    let mut problems = FieldErrors::default();
+    let title = problems.check("title", validate_title(&req.title));
+    let description = problems.check("description", validate_description(req.description.as_deref().unwrap_or("")));
+    problems.finish()?;
+
+    let mut btx = list_tx(&state.db, auth.user_id, list_id).await?;
+    btx.require(Role::Editor)?;
+    let position = place(&mut btx, Siblings::CardsOf(list_id), req.after_id, None).await?;
+    let card = sqlx::query_as!(
+        Card,
+        "insert into cards (id, board_id, list_id, title, description, position) values ($1, $2, $3, $4, $5, $6)
+         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+        Uuid::now_v7(),
+        btx.board_id,
+        list_id,
+        title,
+        description,
+        position,
+    )
+    .fetch_one(btx.conn())
+    .await?;
+    btx.emit(&EventKind::CardCreated { card: card.clone() }, None);
+    btx.commit().await?;
+    Ok((StatusCode::CREATED, Json(card)))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/cards/{card_id}",
+    tag = "cards",
+    params(("card_id" = uuid::Uuid, Path)),
+    request_body = corkboard_protocol::UpdateCardRequest,
+    responses(
+        (status = 200, description = "Changed", body = corkboard_protocol::Card),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn update_card(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(card_id): Path<Uuid>,
+    Json(req): Json<UpdateCardRequest>,
+) -> AppResult<Json<Card>> {
+    let mut problems = FieldErrors::default();
+    let title = req.title.as_deref().map(|t| problems.check("title", validate_title(t)));
+    let description = req.description.as_deref().map(|d| problems.check("description", validate_description(d)));
+    if title.is_none() && description.is_none() {
+        problems.check::<()>("title", Err("give a title or a description to change".into()));
+    }
+    problems.finish()?;
+
+    let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
+    btx.require(Role::Editor)?;
+    let current = fetch_card(btx.conn(), card_id).await?;
+    if req.expected_version.is_some_and(|expected| expected != current.version) {
+        return Err(AppError::VersionConflict(Box::new(current)));
+    }
+    let card = sqlx::query_as!(
+        Card,
+        "update cards set title = coalesce($2, title), description = coalesce($3, description),
+                          version = version + 1, updated_at = now()
+         where id = $1
+         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+        card_id,
+        title,
+        description,
+    )
+    .fetch_one(btx.conn())
+    .await?;
+    btx.emit(&EventKind::CardUpdated { card: card.clone() }, None);
+    btx.commit().await?;
+    Ok(Json(card))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/cards/{card_id}",
+    tag = "cards",
+    params(("card_id" = uuid::Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+#[tracing::instrument(skip_all, err(level = "debug"))]
+async fn delete_card(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(card_id): Path<Uuid>,
+) -> AppResult<StatusCode> {
+    let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
+    btx.require(Role::Editor)?;
+    let list_id = sqlx::query_scalar!("delete from cards where id = $1 returning list_id", card_id)
+        .fetch_optional(btx.conn())
+        .await?
+        .ok_or(AppError::NotFound(Resource::Card))?;
+    btx.emit(&EventKind::CardDeleted { card_id, list_id }, None);
+    btx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A transaction on the board of `card_id`; strangers get `card_not_found`.
+async fn card_tx(db: &PgPool, actor_id: Uuid, card_id: Uuid) -> AppResult<BoardTx> {
+    BoardTx::begin_for_card(db, card_id, actor_id).await
+}
+
+/// A card as it is now in the caller's transaction; 404 when it is gone.
+pub async fn fetch_card(conn: &mut PgConnection, card_id: Uuid) -> AppResult<Card> {
+    sqlx::query_as!(
+        Card,
+        "select id, board_id, list_id, title, description, position, version, created_at, updated_at
+         from cards where id = $1",
+        card_id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(AppError::NotFound(Resource::Card))
+}
+
+/// Puts a card at `position` in `list_id` (a move that needed a rebalance), a new version of it.
+pub async fn relocate(conn: &mut PgConnection, card_id: Uuid, list_id: Uuid, position: &str) -> AppResult<Card> {
+    Ok(sqlx::query_as!(
+        Card,
+        "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
+             where id = $1
+             returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+        card_id,
+        list_id,
+        position,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Gives a card a new order key in its list (a rebalance; its caller emits the event), and returns its new
+/// version.
+pub async fn set_position(conn: &mut PgConnection, card_id: Uuid, position: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar!(
+        "update cards set position = $2, version = version + 1, updated_at = now()
+                     where id = $1 returning version",
+        card_id,
+        position,
+    )
+    .fetch_one(conn)
+    .await?)
+}
