@@ -4,8 +4,9 @@
 //! Postgres comes from `DATABASE_URL` (any database on the server: each test creates its own), defaulting to
 //! the local server at 127.0.0.1:5432.
 
-pub mod model;
+pub mod chaos;
 pub mod pg;
+pub mod process;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -301,7 +302,14 @@ impl TestApp {
     }
 
     pub async fn snapshot(&self, user: &TestUser, board_id: Uuid) -> Snapshot {
-        let (status, body) = self.call(Method::GET, &format!("/api/boards/{board_id}"), Some(user), None).await;
+        self.snapshot_at(self.addr, user, board_id).await
+    }
+
+    /// The snapshot as the instance at `addr` serves it (another instance, or a `corkboard` process).
+    pub async fn snapshot_at(&self, addr: SocketAddr, user: &TestUser, board_id: Uuid) -> Snapshot {
+        let url = format!("http://{addr}/api/boards/{board_id}");
+        let (status, body) =
+            read(self.client.get(url).bearer_auth(&user.token).send().await.expect("request sent")).await;
         assert_eq!(status, StatusCode::OK, "snapshot: {body}");
         serde_json::from_value(body).expect("snapshot shape")
     }
