@@ -1,4 +1,4 @@
-//! Abuse (issue 6, Deliver 3): huge, deeply nested and binary JSON bodies are refused with a 4xx in our error
+//! Abuse: huge, deeply nested and binary JSON bodies are refused with a 4xx in our error
 //! shape, quickly and without the server holding them; one user cannot open sockets without limit.
 
 use std::net::SocketAddr;
