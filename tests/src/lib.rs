@@ -12,7 +12,9 @@ pub mod ws;
 use std::net::SocketAddr;
 
 use clap::Parser;
-use corkboard_protocol::{AuthResponse, Board, Card, ErrorBody, List, Member, MoveCardResponse, Role, Snapshot};
+use corkboard_protocol::{
+    AuthResponse, Board, Card, ErrorBody, ErrorCode, List, Member, MoveCardResponse, Role, Snapshot,
+};
 use corkboard_server::{AppState, Config};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -381,7 +383,7 @@ pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
 
 /// Asserts a documented error: the status, the code, and the `{"error": {"code", "message"}}` shape.
 #[track_caller]
-pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
+pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: ErrorCode) {
     let (got_status, body) = got;
     assert_eq!(*got_status, status, "expected {status} {code}, got {got_status}: {body}");
     let parsed: ErrorBody =
