@@ -6,7 +6,7 @@
 //! 500) is written down as a violation instead of panicking, so a chaos test can run to the end and say what
 //! went wrong.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,7 +23,9 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use uuid::Uuid;
 
+use super::log::ClientLog;
 use super::rng::Rng;
+use super::swarm::{ClientConfig, Phase};
 use crate::TestUser;
 use crate::ws::{Auth, ws_request};
 
@@ -33,50 +35,6 @@ type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 /// Moves a client has in flight at most, like a person who drags faster than the network answers.
 const MAX_IN_FLIGHT: usize = 3;
-
-/// What a client went through; the tests assert on it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientLog {
-    /// Seqs of the snapshots loaded: the first, then one per `reset` or recovery.
-    pub snapshots: Vec<i64>,
-    /// Every event seq applied from the stream, in order.
-    pub applied: Vec<i64>,
-    pub resets: usize,
-    /// Every move that took effect: op id → the seq of its event.
-    pub acked: BTreeMap<String, i64>,
-    /// Every move refused for good (rolled back): op id → error code.
-    pub refused: BTreeMap<String, ErrorCode>,
-    /// Retryable errors for moves: (op id, code).
-    pub retried: Vec<(String, ErrorCode)>,
-    /// HTTP refusals met on the way (upgrades, snapshot loads): (status, body).
-    pub refusals: Vec<(u16, Value)>,
-    /// Close codes received (`None`: the connection just ended).
-    pub closes: Vec<Option<u16>>,
-    /// Breaches of the contract.
-    pub violations: Vec<String>,
-    pub connects: usize,
-    pub drops: usize,
-    pub moves_sent: usize,
-}
-
-/// Where the swarm is: moving and dropping, settling (no new moves, no drops), or finishing at a seq.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    Chaos,
-    Settle,
-    Finish(i64),
-}
-
-/// How a client behaves.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientConfig {
-    /// Time between two moves.
-    pub move_every: (Duration, Duration),
-    /// Time between two deliberate disconnects; `None`: never.
-    pub drop_every: Option<(Duration, Duration)>,
-    /// Chance that a move picks one of the few "hot" cards, so clients fight over the same cards.
-    pub hot: f64,
-}
 
 /// A model client of one board.
 pub struct ModelClient {

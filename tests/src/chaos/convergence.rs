@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use corkboard_protocol::{ErrorCode, Snapshot};
 use sqlx::PgPool;
 
-use super::client::{ClientLog, ModelClient};
+use super::client::ModelClient;
+use super::log::ClientLog;
 use super::view::BoardView;
 
 /// Holds clients against the database: every client's board is the snapshot, every move that took effect is

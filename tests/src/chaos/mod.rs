@@ -4,12 +4,14 @@
 
 mod client;
 mod convergence;
+mod log;
 mod rng;
 mod swarm;
 mod view;
 
-pub use client::{ClientConfig, ClientLog, ModelClient, Phase};
+pub use client::ModelClient;
 pub use convergence::{assert_only_stale_positions, check_convergence, summary};
+pub use log::ClientLog;
 pub use rng::Rng;
-pub use swarm::{Swarm, SwarmConfig, chaos_board};
+pub use swarm::{ClientConfig, Phase, Swarm, SwarmConfig, chaos_board};
 pub use view::{BoardView, CardView, ListView};

@@ -1,5 +1,6 @@
-//! Many model clients at work on one board: the size and pace of a run (`SwarmConfig`, from `CHAOS_*`), the
-//! board they share, and the `Swarm` that starts them, lets them settle and hands them back for checking.
+//! Many model clients at work on one board: how each behaves (`ClientConfig`) and the phase the run is in, the
+//! size and pace of a run (`SwarmConfig`, from `CHAOS_*`), the board they share, and the `Swarm` that starts
+//! them, lets them settle and hands them back for checking.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,8 +14,27 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::client::{ClientConfig, ModelClient, Phase};
+use super::client::ModelClient;
 use crate::{TestApp, TestUser};
+
+/// Where the swarm is: moving and dropping, settling (no new moves, no drops), or finishing at a seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Chaos,
+    Settle,
+    Finish(i64),
+}
+
+/// How a client behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientConfig {
+    /// Time between two moves.
+    pub move_every: (Duration, Duration),
+    /// Time between two deliberate disconnects; `None`: never.
+    pub drop_every: Option<(Duration, Duration)>,
+    /// Chance that a move picks one of the few "hot" cards, so clients fight over the same cards.
+    pub hot: f64,
+}
 
 /// The size and pace of a chaos run; `from_env` lets CI shrink or grow it.
 #[derive(Debug, Clone, Copy)]
