@@ -1,136 +1,36 @@
 //! The `corkboard` binary as a process: what a container orchestrator does to it. SIGTERM during a stream of
 //! moves closes every socket with 1001, exits within 10 s, and loses nothing: a client resuming against the
-//! restarted server gets every committed event. (The other integration tests live in `tests/` and run the
-//! server in-process; only this one needs the real binary and its signal handling.)
+//! restarted server gets every committed event. A flood of huge bodies is measured in the process's own memory.
+//! (The other integration tests live in `tests/` and run the server in-process; only these need the real
+//! binary. Its convergence under `kill -9` is in chaos_process.rs.)
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use corkboard_protocol::{AuthResponse, Board, Card, List, MoveCardResponse, ServerMsg};
-use futures_util::StreamExt;
+use corkboard_protocol::{MoveCardResponse, ServerMsg};
+use corkboard_tests::process::{ServerProcess, free_addr};
+use corkboard_tests::spawn_app;
 use serde_json::json;
-use sqlx::Connection;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const SECRET: &str = "process-test-secret-process-test-secret-0123";
-
-fn database_server() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let base = url.split('?').next().unwrap_or(url);
-    let host_end = base.find("://").map_or(0, |i| i + 3);
-    let root = base[host_end..].find('/').map_or(base, |slash| &base[..host_end + slash]);
-    format!("{root}/{name}")
-}
-
-async fn fresh_database() -> String {
-    let name = format!("corkboard_test_process_{}", uuid::Uuid::now_v7().simple());
-    let mut admin =
-        sqlx::PgConnection::connect(&with_database(&database_server(), "postgres")).await.expect("Postgres");
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}"))).execute(&mut admin).await.expect("create db");
-    with_database(&database_server(), &name)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(db_url: &str, port: u16) -> Server {
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_corkboard"))
-        .env("DATABASE_URL", db_url)
-        .env("CORKBOARD_BIND", format!("127.0.0.1:{port}"))
-        .env("CORKBOARD_PUBLIC_URL", &base)
-        .env("CORKBOARD_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start corkboard");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Server { child, base }
-}
-
-async fn post<T: serde::de::DeserializeOwned>(
-    base: &str,
-    token: Option<&str>,
-    path: &str,
-    body: serde_json::Value,
-) -> T {
-    let mut req = reqwest::Client::new().post(format!("{base}{path}")).json(&body);
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    let resp = req.send().await.expect("request");
-    assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    resp.json().await.expect("json")
-}
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open_socket(base: &str, token: &str, board_id: uuid::Uuid, since: Option<i64>) -> Socket {
-    let query = since.map(|s| format!("?since={s}")).unwrap_or_default();
-    let url = format!("{}/api/boards/{board_id}/ws{query}", base.replace("http://", "ws://"));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.expect("upgrade").0
-}
-
-/// Reads frames until the close; returns the event seqs seen and the close code.
-async fn read_until_close(socket: &mut Socket) -> (Vec<i64>, Option<u16>) {
-    let mut seqs = Vec::new();
-    loop {
-        match tokio::time::timeout(Duration::from_secs(15), socket.next()).await.expect("a frame or the close") {
-            Some(Ok(Message::Text(text))) => {
-                if let Ok(ServerMsg::Event(event)) = serde_json::from_str::<ServerMsg>(&text) {
-                    seqs.push(event.seq);
-                }
-            }
-            Some(Ok(Message::Close(frame))) => return (seqs, frame.map(|f| u16::from(f.code))),
-            Some(Ok(_)) => {}
-            Some(Err(_)) | None => return (seqs, None),
-        }
-    }
-}
+const CORKBOARD: &str = env!("CARGO_BIN_EXE_corkboard");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_sockets_with_1001_exits_quickly_and_loses_no_committed_event() {
-    let db_url = fresh_database().await;
-    let port = free_port();
-    let mut server = start(&db_url, port).await;
-    let base = server.base.clone();
-    let ann: AuthResponse =
-        post(&base, None, "/api/auth/register", json!({"username": "ann", "password": "password123"})).await;
-    let token = ann.token.clone();
-    let board: Board = post(&base, Some(&token), "/api/boards", json!({"title": "Shutdown"})).await;
-    let list: List = post(&base, Some(&token), &format!("/api/boards/{}/lists", board.id), json!({"title": "A"})).await;
-    let mut cards = Vec::new();
-    for i in 0..3 {
-        let card: Card =
-            post(&base, Some(&token), &format!("/api/lists/{}/cards", list.id), json!({"title": format!("c{i}")}))
-                .await;
-        cards.push(card);
-    }
-    let mut watchers =
-        vec![open_socket(&base, &token, board.id, None).await, open_socket(&base, &token, board.id, None).await];
+    // The in-process server only sets the board up; the test runs against the binary.
+    let mut app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 1, 3).await;
+    app.stop_server().await;
+    let server = ServerProcess::start(CORKBOARD, &app.db_url, free_addr()).await;
+    let mut watchers = vec![
+        app.ws_at(server.addr, &ann.token, board.id, None).await,
+        app.ws_at(server.addr, &ann.token, board.id, None).await,
+    ];
 
     // A stream of moves; every one the server acknowledged is remembered.
     let mover = {
-        let (base, token, cards, list_id) = (base.clone(), token.clone(), cards.clone(), list.id);
+        let (client, base, token, cards, list_id) =
+            (app.client.clone(), server.base_url(), ann.token.clone(), cards[0].clone(), lists[0].id);
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
             let mut acked = Vec::new();
             for i in 0.. {
                 let card = &cards[i % cards.len()];
@@ -142,7 +42,7 @@ async fn sigterm_closes_sockets_with_1001_exits_quickly_and_loses_no_committed_e
                     .await;
                 match sent {
                     Ok(resp) if resp.status().is_success() => {
-                        acked.push(resp.json::<MoveCardResponse>().await.unwrap().seq)
+                        acked.push(resp.json::<MoveCardResponse>().await.expect("a move answer").seq)
                     }
                     _ => break,
                 }
@@ -152,58 +52,97 @@ async fn sigterm_closes_sockets_with_1001_exits_quickly_and_loses_no_committed_e
     };
     // Let some moves commit, then ask the process to stop, as an orchestrator would.
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let seq: i64 = reqwest::Client::new()
-            .get(format!("{base}/api/boards/{}", board.id))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()["board"]["seq"]
-            .as_i64()
-            .unwrap();
-        if seq >= 20 {
-            break;
-        }
+    while app.board_seq(board.id).await < 20 {
         assert!(Instant::now() < deadline, "moves did not flow");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let stopping = Instant::now();
-    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    server.terminate();
 
     let mut last_seen = 0;
     for watcher in &mut watchers {
-        let (seqs, code) = read_until_close(watcher).await;
+        let (msgs, code) = watcher.until_close().await;
+        let seqs: Vec<i64> =
+            msgs.iter().filter_map(|m| if let ServerMsg::Event(e) = m { Some(e.seq) } else { None }).collect();
         assert_eq!(code, Some(1001), "sockets are told the server is going away");
         assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "gapless before the close: {seqs:?}");
         last_seen = seqs.last().copied().unwrap_or(0);
     }
-    let exit = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        server.child.wait()
+    })
+    .await
+    .expect("the wait")
+    .expect("the exit status");
     let took = stopping.elapsed();
     assert!(took < Duration::from_secs(10), "exited in {took:?}");
     assert!(exit.success(), "clean exit: {exit:?}");
-    let acked = mover.await.unwrap();
+    let acked = mover.await.expect("the mover");
     assert!(!acked.is_empty());
 
     // Restart on the same database; a client resumes from the last event it saw.
-    let restarted = start(&db_url, free_port()).await;
-    let mut resumed = open_socket(&restarted.base, &token, board.id, Some(last_seen)).await;
+    let restarted = ServerProcess::start(CORKBOARD, &app.db_url, free_addr()).await;
+    let mut resumed = app.ws_at(restarted.addr, &ann.token, board.id, Some(last_seen)).await;
     let mut seqs = vec![last_seen];
-    let newest = *acked.iter().max().unwrap();
-    while *seqs.last().unwrap() < newest {
-        let frame =
-            tokio::time::timeout(Duration::from_secs(10), resumed.next()).await.expect("replay").unwrap().unwrap();
-        if let Message::Text(text) = frame
-            && let Ok(ServerMsg::Event(event)) = serde_json::from_str::<ServerMsg>(&text)
-        {
-            seqs.push(event.seq);
-        }
+    let newest = *acked.iter().max().expect("acked moves");
+    while *seqs.last().expect("a seq") < newest {
+        seqs.push(resumed.next_event().await.seq);
     }
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "resume is gapless: {seqs:?}");
     assert!(acked.iter().all(|seq| *seq <= newest), "every acknowledged move is in the log");
-    let mut restarted = restarted;
-    let _ = restarted.child.kill();
-    let _ = restarted.child.wait();
+}
+
+/// Resident memory of a process, in KiB: (now, peak).
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in /proc/{pid}/status"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Abuse measured where it counts, in the server's own process: a flood of 10 MB bodies
+/// and of deeply nested 1 MiB ones is refused with 4xx while the server's peak memory stays near where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_huge_and_deeply_nested_bodies_is_refused_without_the_server_growing() {
+    let mut app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (_, lists, _) = app.board_with(&ann, 1, 0).await;
+    app.stop_server().await;
+    let addr = free_addr();
+    let server = ServerProcess::start(CORKBOARD, &app.db_url, addr).await;
+    let url = format!("http://{addr}/api/lists/{}/cards", lists[0].id);
+    let client = app.client.clone();
+    let (_, peak_before) = memory_kib(server.child.id());
+
+    let huge = format!(r#"{{"title": "x", "description": "{}"}}"#, "d".repeat(10_000_000)).into_bytes();
+    let nested = format!(r#"{{"title": {}"#, "[".repeat(corkboard_protocol::MAX_BODY_BYTES - 20)).into_bytes();
+    let mut sends = Vec::new();
+    for round in 0..32 {
+        let body = if round % 2 == 0 { huge.clone() } else { nested.clone() };
+        let request = client.post(&url).bearer_auth(&ann.token).header("content-type", "application/json").body(body);
+        sends.push(tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) }));
+    }
+    let mut answered = Vec::new();
+    for send in sends {
+        // A server that answers 413 before the upload ends may close under the upload: that is fine too.
+        if let Ok(status) = send.await.expect("send task") {
+            answered.push(status);
+        }
+    }
+
+    let (_, peak_after) = memory_kib(server.child.id());
+    assert!(!answered.is_empty(), "some refusals were read");
+    assert!(answered.iter().all(|s| *s == 413 || *s == 400), "only 413 and 400: {answered:?}");
+    let grown_mib = peak_after.saturating_sub(peak_before) / 1024;
+    eprintln!("peak RSS {} MiB → {} MiB for {} bodies", peak_before / 1024, peak_after / 1024, 32);
+    // 32 bodies of up to 1 MiB read at most, plus buffers: far below what buffering 32 × 10 MB would take.
+    assert!(grown_mib < 96, "the server's peak memory grew by {grown_mib} MiB");
+    let status = client.get(format!("http://{addr}/api/boards")).bearer_auth(&ann.token).send().await.unwrap().status();
+    assert!(status.is_success(), "still serving: {status}");
 }

@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use uuid::Uuid;
 
@@ -333,6 +333,57 @@ pub struct WatchEnd {
     pub closed_by_server: Option<String>,
 }
 
+/// Why a read loop ended.
+#[derive(Debug)]
+pub enum ReadEnd {
+    /// `stop` changed: we ended it.
+    Stopped,
+    /// The server sent a close frame.
+    Closed(Option<CloseFrame>),
+    Failed(WsError),
+    /// The connection ended without a close frame.
+    Eof,
+}
+
+impl ReadEnd {
+    /// How the server ended the stream, as text; `None` when we stopped reading.
+    pub fn by_server(&self) -> Option<String> {
+        match self {
+            ReadEnd::Stopped => None,
+            ReadEnd::Closed(frame) => Some(format!("{frame:?}")),
+            ReadEnd::Failed(err) => Some(err.to_string()),
+            ReadEnd::Eof => Some("eof".into()),
+        }
+    }
+}
+
+/// The one WebSocket read loop: hands every text frame to `on_text` with the instant it was received, until
+/// `stop` changes or the stream ends. Other frames (pings, pongs, binary) are skipped.
+pub async fn read_frames<S>(
+    stream: &mut S,
+    stop: &mut watch::Receiver<bool>,
+    mut on_text: impl FnMut(&str, Instant),
+) -> ReadEnd
+where
+    S: Stream<Item = Result<Message, WsError>> + Unpin,
+{
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = stop.changed() => return ReadEnd::Stopped,
+            message = stream.next() => message,
+        };
+        let now = Instant::now();
+        match message {
+            Some(Ok(Message::Text(text))) => on_text(text.as_str(), now),
+            Some(Ok(Message::Close(frame))) => return ReadEnd::Closed(frame),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return ReadEnd::Failed(err),
+            None => return ReadEnd::Eof,
+        }
+    }
+}
+
 /// Reads a socket until `stop`: every event frame is timestamped on receipt and matched by `client_op_id`.
 /// Also follows the stream's seq (hello, events), so a storm knows where each socket is.
 pub async fn watch(
@@ -343,45 +394,23 @@ pub async fn watch(
     close: bool,
 ) -> WatchEnd {
     let mut end = WatchEnd::default();
-    loop {
-        let message = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            message = ws.next() => message,
-        };
-        let now = Instant::now();
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                end.frames += 1;
-                let text = text.as_str();
-                match kind(text) {
-                    Kind::Event => {
-                        if let Some(seq) = int_field(text, "seq") {
-                            end.last_seq = seq;
-                        }
-                        if let Some(probe) = &probe {
-                            probe.on_event(key, text, now);
-                        }
-                    }
-                    Kind::Hello => end.last_seq = int_field(text, "seq").unwrap_or(end.last_seq),
-                    _ => {}
+    let how = read_frames(&mut ws, &mut stop, |text, now| {
+        end.frames += 1;
+        match kind(text) {
+            Kind::Event => {
+                if let Some(seq) = int_field(text, "seq") {
+                    end.last_seq = seq;
+                }
+                if let Some(probe) = &probe {
+                    probe.on_event(key, text, now);
                 }
             }
-            Some(Ok(Message::Close(frame))) => {
-                end.closed_by_server = Some(format!("{frame:?}"));
-                break;
-            }
-            Some(Ok(_)) => {}
-            Some(Err(err)) => {
-                end.closed_by_server = Some(err.to_string());
-                break;
-            }
-            None => {
-                end.closed_by_server = Some("eof".into());
-                break;
-            }
+            Kind::Hello => end.last_seq = int_field(text, "seq").unwrap_or(end.last_seq),
+            _ => {}
         }
-    }
+    })
+    .await;
+    end.closed_by_server = how.by_server();
     if close {
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
     }

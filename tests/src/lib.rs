@@ -4,14 +4,18 @@
 //! Postgres comes from `DATABASE_URL` (any database on the server: each test creates its own), defaulting to
 //! the local server at 127.0.0.1:5432.
 
-pub mod model;
+pub mod chaos;
 pub mod pg;
+pub mod process;
+mod rest;
 pub mod ws;
 
 use std::net::SocketAddr;
 
 use clap::Parser;
-use corkboard_protocol::{AuthResponse, Board, Card, ErrorBody, List, Member, MoveCardResponse, Role, Snapshot};
+use corkboard_protocol::{
+    AuthResponse, Board, Card, ErrorBody, ErrorCode, List, Member, MoveCardResponse, Role, Snapshot,
+};
 use corkboard_server::{AppState, Config};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -301,7 +305,14 @@ impl TestApp {
     }
 
     pub async fn snapshot(&self, user: &TestUser, board_id: Uuid) -> Snapshot {
-        let (status, body) = self.call(Method::GET, &format!("/api/boards/{board_id}"), Some(user), None).await;
+        self.snapshot_at(self.addr, user, board_id).await
+    }
+
+    /// The snapshot as the instance at `addr` serves it (another instance, or a `corkboard` process).
+    pub async fn snapshot_at(&self, addr: SocketAddr, user: &TestUser, board_id: Uuid) -> Snapshot {
+        let url = format!("http://{addr}/api/boards/{board_id}");
+        let (status, body) =
+            read(self.client.get(url).bearer_auth(&user.token).send().await.expect("request sent")).await;
         assert_eq!(status, StatusCode::OK, "snapshot: {body}");
         serde_json::from_value(body).expect("snapshot shape")
     }
@@ -373,7 +384,7 @@ pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
 
 /// Asserts a documented error: the status, the code, and the `{"error": {"code", "message"}}` shape.
 #[track_caller]
-pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) {
+pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: ErrorCode) {
     let (got_status, body) = got;
     assert_eq!(*got_status, status, "expected {status} {code}, got {got_status}: {body}");
     let parsed: ErrorBody =
@@ -392,91 +403,6 @@ pub fn columns(snapshot: &Snapshot) -> Vec<(String, Vec<String>)> {
             (list.title.clone(), titles)
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// REST API helpers (auth, limits, ordering and event-log tests)
-// ---------------------------------------------------------------------------------------------------------------
-
-impl TestApp {
-    /// A request authenticated by the session cookie alone (as a browser sends it), with an optional `Origin`.
-    pub async fn call_with_cookie(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        origin: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .request(method, path, None, body.as_ref())
-            .header(reqwest::header::COOKIE, format!("theme=dark; {}={token}", corkboard_server::auth::SESSION_COOKIE));
-        if let Some(origin) = origin {
-            req = req.header(reqwest::header::ORIGIN, origin);
-        }
-        read(req.send().await.expect("request sent")).await
-    }
-
-    /// A request as `user` with a raw body and the given content type (none when `None`).
-    pub async fn call_raw(
-        &self,
-        method: Method,
-        path: &str,
-        user: &TestUser,
-        content_type: Option<&str>,
-        body: impl Into<reqwest::Body>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.request(method, path, Some(&user.token), None).body(body);
-        if let Some(content_type) = content_type {
-            req = req.header(reqwest::header::CONTENT_TYPE, content_type);
-        }
-        read(req.send().await.expect("request sent")).await
-    }
-
-    /// Creates a list with an explicit `after_id` (`None` sends `null`: first).
-    pub async fn create_list_after(
-        &self,
-        user: &TestUser,
-        board_id: Uuid,
-        title: &str,
-        after_id: Option<Uuid>,
-    ) -> List {
-        let path = format!("/api/boards/{board_id}/lists");
-        self.expect(StatusCode::CREATED, Method::POST, &path, user, json!({"title": title, "after_id": after_id})).await
-    }
-
-    /// Creates a card with an explicit `after_id` (`None` sends `null`: first).
-    pub async fn create_card_after(&self, user: &TestUser, list_id: Uuid, title: &str, after_id: Option<Uuid>) -> Card {
-        let path = format!("/api/lists/{list_id}/cards");
-        self.expect(StatusCode::CREATED, Method::POST, &path, user, json!({"title": title, "after_id": after_id})).await
-    }
-
-    /// Every event of a board as stored, parsed into the wire type, oldest first.
-    pub async fn events(&self, board_id: Uuid) -> Vec<corkboard_protocol::Event> {
-        type Row = (i64, String, Value, Option<Uuid>, Option<String>, time::OffsetDateTime);
-        let rows: Vec<Row> = sqlx::query_as(
-            "select seq, kind, data, actor_id, client_op_id, at from events where board_id = $1 order by seq",
-        )
-        .bind(board_id)
-        .fetch_all(&self.db)
-        .await
-        .expect("read events");
-        rows.into_iter()
-            .map(|(seq, kind, data, actor_id, client_op_id, at)| corkboard_protocol::Event {
-                seq,
-                at,
-                actor_id,
-                client_op_id,
-                kind: corkboard_protocol::EventKind::from_parts(&kind, data)
-                    .unwrap_or_else(|e| panic!("event {seq} ({kind}) does not parse: {e}")),
-            })
-            .collect()
-    }
-
-    /// What "nothing changed" compares: the board as `user` sees it, and its event log.
-    pub async fn board_state(&self, user: &TestUser, board_id: Uuid) -> (Snapshot, Vec<(i64, String)>) {
-        (self.snapshot(user, board_id).await, self.event_log(board_id).await)
-    }
 }
 
 /// Card ids per list of a snapshot, in display order.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::client::{Dialer, Kind, Probe, Ws, kind, watch as watch_socket};
+use crate::client::{Dialer, Kind, Probe, ReadEnd, Ws, kind, read_frames, watch as watch_socket};
 use crate::stats::Dist;
 
 /// Builds mover `m`'s `n`-th frame for operation id `op`.
@@ -112,32 +112,20 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Value> {
         let mut stop = stop_rx.clone();
         readers.push(tokio::spawn(async move {
             let mut shown = 0;
-            loop {
-                let message = tokio::select! {
-                    biased;
-                    _ = stop.changed() => break,
-                    message = stream.next() => message,
-                };
-                let now = Instant::now();
-                match message {
-                    Some(Ok(Message::Text(text))) => match kind(text.as_str()) {
-                        Kind::Ack => probe_r.on_ack(m, text.as_str(), now),
-                        Kind::Error => {
-                            probe_r.errors.fetch_add(1, Ordering::Relaxed);
-                            if shown < 3 {
-                                shown += 1;
-                                eprintln!("mover {m}: {}", text.as_str());
-                            }
-                        }
-                        _ => {}
-                    },
-                    Some(Ok(_)) => {}
-                    Some(Err(err)) => {
-                        eprintln!("mover {m} socket failed: {err}");
-                        break;
+            let end = read_frames(&mut stream, &mut stop, |text, now| match kind(text) {
+                Kind::Ack => probe_r.on_ack(m, text, now),
+                Kind::Error => {
+                    probe_r.errors.fetch_add(1, Ordering::Relaxed);
+                    if shown < 3 {
+                        shown += 1;
+                        eprintln!("mover {m}: {text}");
                     }
-                    None => break,
                 }
+                _ => {}
+            })
+            .await;
+            if let ReadEnd::Failed(err) = end {
+                eprintln!("mover {m} socket failed: {err}");
             }
         }));
         let probe = Arc::clone(&probe);

@@ -1,3 +1,5 @@
+//! The scenarios the load generator runs, one module each; `report` prints the table of a results file.
+
 pub mod fanout;
 pub mod idle;
 pub mod report;

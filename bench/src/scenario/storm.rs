@@ -11,10 +11,9 @@ use clap::Args;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::Common;
-use crate::client::{Api, Dialer, Kind, Probe, Ws, int_field, kind, watch as watch_socket};
+use crate::client::{Api, Dialer, Kind, Probe, Ws, int_field, kind, read_frames, watch as watch_socket};
 use crate::scenario::fanout::dial_many;
 use crate::setup::{self, BoardSetup};
 use crate::stats::{self, Dist, Sharded};
@@ -89,45 +88,23 @@ async fn resume(
 ) -> Resumed {
     let mut out = Resumed { caught_up: None, resets: 0, closed: None };
     let mut seq = -1;
-    loop {
-        let message = tokio::select! {
-            biased;
-            _ = stop.changed() => break,
-            message = ws.next() => message,
-        };
-        let now = Instant::now();
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                let text = text.as_str();
-                match kind(text) {
-                    Kind::Event => {
-                        seq = int_field(text, "seq").unwrap_or(seq);
-                        live.on_event(key, text, now);
-                    }
-                    Kind::Hello if seq < 0 => seq = 0,
-                    Kind::Reset => out.resets += 1,
-                    _ => {}
-                }
-                if out.caught_up.is_none() && (seq >= target || out.resets > 0) {
-                    out.caught_up = Some(now - t0);
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
+    let how = read_frames(&mut ws, &mut stop, |text, now| {
+        match kind(text) {
+            Kind::Event => {
+                seq = int_field(text, "seq").unwrap_or(seq);
+                live.on_event(key, text, now);
             }
-            Some(Ok(Message::Close(frame))) => {
-                out.closed = Some(format!("{frame:?}"));
-                break;
-            }
-            Some(Ok(_)) => {}
-            Some(Err(err)) => {
-                out.closed = Some(err.to_string());
-                break;
-            }
-            None => {
-                out.closed = Some("eof".into());
-                break;
-            }
+            Kind::Hello if seq < 0 => seq = 0,
+            Kind::Reset => out.resets += 1,
+            _ => {}
         }
-    }
+        if out.caught_up.is_none() && (seq >= target || out.resets > 0) {
+            out.caught_up = Some(now - t0);
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .await;
+    out.closed = how.by_server();
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
     out
 }

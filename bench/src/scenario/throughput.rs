@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Common;
-use crate::client::{Api, Dialer, Kind, Probe, kind};
+use crate::client::{Api, Dialer, Kind, Probe, kind, read_frames};
 use crate::scenario::fanout::dial_many;
 use crate::setup;
 use crate::stats::{self, Dist};
@@ -81,25 +81,14 @@ pub async fn run(common: &Common, args: &ThroughputArgs) -> anyhow::Result<()> {
             let probe_r = Arc::clone(&probe);
             let mut stop = stop_rx.clone();
             readers.push(tokio::spawn(async move {
-                loop {
-                    let message = tokio::select! {
-                        biased;
-                        _ = stop.changed() => break,
-                        message = stream.next() => message,
-                    };
-                    let now = Instant::now();
-                    match message {
-                        Some(Ok(Message::Text(text))) => match kind(text.as_str()) {
-                            Kind::Ack => probe_r.on_ack(g, text.as_str(), now),
-                            Kind::Error if probe_r.errors.fetch_add(1, Ordering::Relaxed) < 3 => {
-                                eprintln!("mover {g}: {}", text.as_str());
-                            }
-                            _ => {}
-                        },
-                        Some(Ok(_)) => {}
-                        Some(Err(_)) | None => break,
+                read_frames(&mut stream, &mut stop, |text, now| match kind(text) {
+                    Kind::Ack => probe_r.on_ack(g, text, now),
+                    Kind::Error if probe_r.errors.fetch_add(1, Ordering::Relaxed) < 3 => {
+                        eprintln!("mover {g}: {text}");
                     }
-                }
+                    _ => {}
+                })
+                .await;
             }));
             let board = boards[g / args.movers_per_board].clone();
             let m = g % args.movers_per_board;

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::flip;
-use super::model::{Model, PendingListMove, PendingMove};
+use super::model::{Model, OutOfOrder, PendingListMove, PendingMove};
 use super::signals::{Drawn, ListSlot};
 use crate::api::{self, ApiError};
 use crate::route::Nav;
@@ -201,46 +201,19 @@ impl BoardStore {
     /// One event from the socket or the SSE stream. Applied strictly in seq order: a repeat is ignored, a gap
     /// means something was missed, and only a fresh snapshot can be trusted then.
     pub fn on_event(&self, event: Event) {
-        enum Next {
-            Ignore,
-            Buffered,
+        enum Outcome {
+            Ignored,
             Gap,
-            Apply,
+            Applied,
         }
-        let next = self
-            .inner
-            .try_update_value(|i| {
-                if i.reloading {
-                    i.buffered.push(event.clone());
-                    return Next::Buffered;
-                }
-                let Some(seq) = i.model.as_ref().map(Model::seq) else { return Next::Ignore };
-                if event.seq <= seq {
-                    Next::Ignore
-                } else if event.seq > seq + 1 {
-                    Next::Gap
-                } else {
-                    Next::Apply
-                }
-            })
-            .unwrap_or(Next::Ignore);
-        match next {
-            Next::Ignore | Next::Buffered => return,
-            Next::Gap => {
-                self.reload();
-                self.inner.try_update_value(|i| i.buffered.push(event));
-                return;
-            }
-            Next::Apply => {}
-        }
-
         let me = self.me();
         // Ours only if this tab made it: a move from our other tab should animate like anyone else's.
         let own = event
             .client_op_id
             .as_ref()
             .is_some_and(|op| self.inner.try_with_value(|i| i.pending.iter().any(|p| &p.op_id == op)).unwrap_or(false));
-        // Someone else's move: remember where the card was on screen to animate it into its new place.
+        // Someone else's move: remember where the card was on screen, before it moves, to animate it into its new
+        // place.
         let flip = match &event.kind {
             EventKind::CardMoved { card_id, .. } if !own => {
                 util::card_element(card_id).map(|el| (*card_id, el.get_bounding_client_rect()))
@@ -248,16 +221,38 @@ impl BoardStore {
             _ => None,
         };
 
-        self.inner.try_update_value(|i| {
-            if let Some(model) = i.model.as_mut() {
-                model.apply(&event);
-                let seq = model.seq();
-                if let Some(op) = &event.client_op_id {
-                    i.pending.retain(|p| &p.op_id != op);
+        // The order rule is the shared model's (`apply_next`), the one the property tests exercise.
+        let outcome = self
+            .inner
+            .try_update_value(|i| {
+                if i.reloading {
+                    i.buffered.push(event.clone());
+                    return Outcome::Ignored;
                 }
-                i.pending.retain(|p| p.acked_seq.is_none_or(|s| s > seq));
+                let Some(model) = i.model.as_mut() else { return Outcome::Ignored };
+                match model.apply_next(&event) {
+                    Err(OutOfOrder::Duplicate { .. }) => Outcome::Ignored,
+                    Err(OutOfOrder::Gap { .. }) => Outcome::Gap,
+                    Ok(()) => {
+                        let seq = model.seq();
+                        if let Some(op) = &event.client_op_id {
+                            i.pending.retain(|p| &p.op_id != op);
+                        }
+                        i.pending.retain(|p| p.acked_seq.is_none_or(|s| s > seq));
+                        Outcome::Applied
+                    }
+                }
+            })
+            .unwrap_or(Outcome::Ignored);
+        match outcome {
+            Outcome::Ignored => return,
+            Outcome::Gap => {
+                self.reload();
+                self.inner.try_update_value(|i| i.buffered.push(event));
+                return;
             }
-        });
+            Outcome::Applied => {}
+        }
         self.reconcile();
 
         match &event.kind {

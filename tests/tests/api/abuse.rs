@@ -1,5 +1,6 @@
 //! Abuse: guessing passwords is throttled per account and per address.
 
+use corkboard_protocol::ErrorCode;
 use corkboard_tests::{PASSWORD, assert_error, read, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -25,7 +26,7 @@ async fn guessing_one_accounts_password_is_refused_with_429_and_retry_after() {
 
     let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
     // Another account is not affected by Ann's attacker.
     app.register("bob").await;
     assert_eq!(login(&app, "bob", PASSWORD).await.status(), StatusCode::OK);
@@ -48,7 +49,7 @@ async fn spraying_many_accounts_from_one_address_is_refused_too() {
 
     assert!(failures >= 30, "refused after only {failures} failures");
     assert!(refused.headers().contains_key("retry-after"));
-    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert_error(&read(refused).await, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,10 @@
-//! Abuse (issue 6, Deliver 3): huge, deeply nested and binary JSON bodies are refused with a 4xx in our error
+//! Abuse: huge, deeply nested and binary JSON bodies are refused with a 4xx in our error
 //! shape, quickly and without the server holding them; one user cannot open sockets without limit.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use corkboard_protocol::MAX_BODY_BYTES;
+use corkboard_protocol::{ErrorCode, MAX_BODY_BYTES};
 use corkboard_tests::ws::{Auth, try_connect, ws_request};
 use corkboard_tests::{TestApp, TestUser, assert_error, spawn_app};
 use rand::{Rng, SeedableRng};
@@ -87,9 +87,9 @@ async fn deeply_nested_json_is_a_bad_request_not_a_stack_overflow() {
         let got = app.call_raw(Method::POST, path, &ann, Some("application/json"), body.clone()).await;
         // Unclosed nesting is not JSON; closed nesting is JSON that does not fit (serde skips unknown fields
         // without recursing). Either way a 400 in our shape, never a crash.
-        let code = got.1["error"]["code"].as_str().unwrap_or_default().to_owned();
-        assert!(["malformed_json", "invalid_body"].contains(&code.as_str()), "{path}: {}", got.1);
-        assert_error(&got, StatusCode::BAD_REQUEST, &code);
+        let code: ErrorCode = serde_json::from_value(got.1["error"]["code"].clone()).unwrap_or(ErrorCode::Unknown);
+        assert!([ErrorCode::MalformedJson, ErrorCode::InvalidBody].contains(&code), "{path}: {}", got.1);
+        assert_error(&got, StatusCode::BAD_REQUEST, code);
         assert!(started.elapsed() < QUICK, "{path}: took {:?}", started.elapsed());
     }
     assert_eq!(app.board_state(&ann, board.id).await, before, "nothing was written");
@@ -109,7 +109,7 @@ async fn a_10_mb_body_is_payload_too_large_before_it_is_read() {
     for chunked in [false, true] {
         let started = Instant::now();
         let got = raw_post(app.addr, &path, &ann.token, huge.clone(), chunked).await;
-        assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
         assert!(started.elapsed() < QUICK, "chunked: {chunked}: took {:?}", started.elapsed());
     }
     assert_eq!(app.board_state(&ann, board.id).await, before);
@@ -140,7 +140,7 @@ async fn random_bytes_sent_as_json_are_a_bad_request() {
         let method =
             if path.starts_with("/api/cards/") && !path.ends_with("/move") { Method::PATCH } else { Method::POST };
         let got = app.call_raw(method.clone(), path, &ann, Some("application/json"), bytes).await;
-        assert_error(&got, StatusCode::BAD_REQUEST, "malformed_json");
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::MalformedJson);
     }
     assert_eq!(app.board_state(&ann, board.id).await, before);
     still_serves(&app, &ann).await;
@@ -170,7 +170,7 @@ async fn a_thousand_sockets_from_one_user_are_capped_with_a_clear_refusal() {
     }
 
     let (at, refused) = refusal.expect("1,000 sockets of one user were all accepted");
-    assert_error(&refused, StatusCode::TOO_MANY_REQUESTS, "too_many_connections");
+    assert_error(&refused, StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyConnections);
     assert!(at >= 8, "a person may have a few tabs open: refused at {at}");
     // Others are not affected, the open sockets still work, and closing one makes room.
     let _bob = app.ws(&bob.token, board.id, None).await;

@@ -1,6 +1,6 @@
 //! Accounts, sessions and tokens: register, login, logout, me; the 401 matrix; the Origin check.
 
-use corkboard_protocol::{AuthResponse, BoardsResponse, MeResponse};
+use corkboard_protocol::{AuthResponse, BoardsResponse, ErrorCode, MeResponse};
 use corkboard_tests::{JWT_SECRET, PASSWORD, TestApp, TestUser, assert_error, read, spawn_app, spawn_app_with};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::header::SET_COOKIE;
@@ -109,7 +109,7 @@ async fn a_username_is_taken_whatever_its_case() {
         .call(Method::POST, "/api/auth/register", None, Some(json!({"username": "Ann", "password": PASSWORD})))
         .await;
 
-    assert_error(&got, StatusCode::CONFLICT, "username_taken");
+    assert_error(&got, StatusCode::CONFLICT, ErrorCode::UsernameTaken);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +127,7 @@ async fn registration_with_bad_fields_names_each_of_them() {
 
     for (body, field) in bad {
         let got = app.call(Method::POST, "/api/auth/register", None, Some(body.clone())).await;
-        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
         assert!(got.1["error"]["fields"][field].is_string(), "{body} names {field}: {}", got.1);
     }
     let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&app.db).await.unwrap();
@@ -159,8 +159,8 @@ async fn an_unknown_user_and_a_wrong_password_are_refused_alike() {
     let unknown = read(login(&app, "nobody", PASSWORD).await).await;
     let wrong_password = read(login(&app, "ann", "not the password").await).await;
 
-    assert_error(&unknown, StatusCode::UNAUTHORIZED, "invalid_credentials");
-    assert_error(&wrong_password, StatusCode::UNAUTHORIZED, "invalid_credentials");
+    assert_error(&unknown, StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
+    assert_error(&wrong_password, StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials);
     assert_eq!(unknown.1, wrong_password.1, "the answers do not tell which it was");
 }
 
@@ -175,13 +175,13 @@ async fn logout_clears_the_cookie_and_the_token_stops_working_at_once() {
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let cookie = set_cookie(&resp);
     assert!(cookie.starts_with("corkboard_session=;") && cookie.contains("Max-Age=0"), "{cookie}");
-    assert_error(&me(&app, &ann.token).await, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_error(&me(&app, &ann.token).await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     let cookie_call = app.call_with_cookie(Method::GET, "/api/auth/me", &ann.token, None, None).await;
-    assert_error(&cookie_call, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_error(&cookie_call, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     assert_error(
         &app.call(Method::POST, "/api/auth/logout", Some(&ann), None).await,
         StatusCode::UNAUTHORIZED,
-        "unauthorized",
+        ErrorCode::Unauthorized,
     );
     assert_eq!(me(&app, &other_session.token).await.0, StatusCode::OK, "only that session is revoked");
 }
@@ -221,9 +221,9 @@ async fn every_kind_of_bad_token_is_unauthorized() {
     for (what, token) in &bad_tokens {
         let by_bearer = me(&app, token).await;
         assert_eq!(by_bearer.0, StatusCode::UNAUTHORIZED, "{what}: {}", by_bearer.1);
-        assert_error(&by_bearer, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_error(&by_bearer, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
         let by_cookie = app.call_with_cookie(Method::GET, "/api/boards", token, None, None).await;
-        assert_error(&by_cookie, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_error(&by_cookie, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     }
     assert_eq!(me(&app, &ann.token).await.0, StatusCode::OK, "the real token still works");
 }
@@ -244,10 +244,10 @@ async fn requests_without_credentials_are_unauthorized() {
     ];
 
     for (method, path, body) in calls {
-        assert_error(&app.call(method, &path, None, body).await, StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_error(&app.call(method, &path, None, body).await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     }
     let basic = app.client.get(app.url("/api/auth/me")).basic_auth("ann", Some(PASSWORD)).send().await.unwrap();
-    assert_error(&read(basic).await, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_error(&read(basic).await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,9 +300,9 @@ async fn a_cookie_authenticated_change_from_a_foreign_origin_is_refused_and_chan
     let logout =
         app.call_with_cookie(Method::POST, "/api/auth/logout", &ann.token, Some("https://evil.example"), None).await;
 
-    assert_error(&create, StatusCode::FORBIDDEN, "origin_not_allowed");
-    assert_error(&rename, StatusCode::FORBIDDEN, "origin_not_allowed");
-    assert_error(&logout, StatusCode::FORBIDDEN, "origin_not_allowed");
+    assert_error(&create, StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed);
+    assert_error(&rename, StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed);
+    assert_error(&logout, StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed);
     assert_eq!(board_count(&app, &ann).await, 1);
     assert_eq!(app.board_state(&ann, board.id).await, before);
     assert_eq!(me(&app, &ann.token).await.0, StatusCode::OK, "the session was not logged out");
@@ -365,6 +365,6 @@ async fn a_configured_allowed_origin_may_send_cookie_authenticated_changes() {
         .await;
 
     assert_eq!(allowed.0, StatusCode::CREATED, "{}", allowed.1);
-    assert_error(&other, StatusCode::FORBIDDEN, "origin_not_allowed");
+    assert_error(&other, StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed);
     assert_eq!(board_count(&app, &ann).await, 1);
 }

@@ -1,6 +1,6 @@
 //! Boards: the caller's list, create, the snapshot, rename, delete; and who may see and change a board.
 
-use corkboard_protocol::{Board, BoardsResponse, Role};
+use corkboard_protocol::{Board, BoardsResponse, ErrorCode, Role};
 use corkboard_tests::{TestApp, TestUser, assert_error, columns, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -110,24 +110,28 @@ async fn the_owner_deletes_the_board_and_it_is_gone_for_everyone() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(body, serde_json::Value::Null);
     for user in [&ann, &bob] {
-        assert_error(&app.call(Method::GET, &path, Some(user), None).await, StatusCode::NOT_FOUND, "board_not_found");
+        assert_error(
+            &app.call(Method::GET, &path, Some(user), None).await,
+            StatusCode::NOT_FOUND,
+            ErrorCode::BoardNotFound,
+        );
         assert!(my_boards(&app, user).await.boards.is_empty());
     }
     assert_error(
         &app.call(Method::PATCH, &path, Some(&ann), Some(json!({"title": "x"}))).await,
         StatusCode::NOT_FOUND,
-        "board_not_found",
+        ErrorCode::BoardNotFound,
     );
     assert_error(
         &app.call(Method::POST, &format!("/api/lists/{}/cards", lists[0].id), Some(&ann), Some(json!({"title": "x"})))
             .await,
         StatusCode::NOT_FOUND,
-        "list_not_found",
+        ErrorCode::ListNotFound,
     );
     assert_error(
         &app.call(Method::DELETE, &format!("/api/cards/{}", cards[0][0].id), Some(&ann), None).await,
         StatusCode::NOT_FOUND,
-        "card_not_found",
+        ErrorCode::CardNotFound,
     );
 }
 
@@ -144,8 +148,8 @@ async fn only_the_owner_may_delete_the_board_and_only_admins_rename_it() {
     let admin_delete = app.call(Method::DELETE, &path, Some(&admin), None).await;
     let editor_rename = app.call(Method::PATCH, &path, Some(&editor), Some(json!({"title": "Mine"}))).await;
 
-    assert_error(&admin_delete, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&editor_rename, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(&admin_delete, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
+    assert_error(&editor_rename, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
 
@@ -158,31 +162,36 @@ async fn a_stranger_gets_404_for_every_board_resource() {
     let before = app.board_state(&ann, b).await;
 
     let calls = [
-        (Method::GET, format!("/api/boards/{b}"), None, "board_not_found"),
-        (Method::PATCH, format!("/api/boards/{b}"), Some(json!({"title": "x"})), "board_not_found"),
-        (Method::DELETE, format!("/api/boards/{b}"), None, "board_not_found"),
-        (Method::GET, format!("/api/boards/{b}/members"), None, "board_not_found"),
+        (Method::GET, format!("/api/boards/{b}"), None, ErrorCode::BoardNotFound),
+        (Method::PATCH, format!("/api/boards/{b}"), Some(json!({"title": "x"})), ErrorCode::BoardNotFound),
+        (Method::DELETE, format!("/api/boards/{b}"), None, ErrorCode::BoardNotFound),
+        (Method::GET, format!("/api/boards/{b}/members"), None, ErrorCode::BoardNotFound),
         (
             Method::POST,
             format!("/api/boards/{b}/members"),
             Some(json!({"username": "eve", "role": "admin"})),
-            "board_not_found",
+            ErrorCode::BoardNotFound,
         ),
         (
             Method::PATCH,
             format!("/api/boards/{b}/members/{}", ann.id),
             Some(json!({"role": "viewer"})),
-            "board_not_found",
+            ErrorCode::BoardNotFound,
         ),
-        (Method::DELETE, format!("/api/boards/{b}/members/{}", ann.id), None, "board_not_found"),
-        (Method::POST, format!("/api/boards/{b}/lists"), Some(json!({"title": "x"})), "board_not_found"),
-        (Method::PATCH, format!("/api/lists/{l}"), Some(json!({"title": "x"})), "list_not_found"),
-        (Method::POST, format!("/api/lists/{l}/move"), Some(json!({"after_id": null})), "list_not_found"),
-        (Method::DELETE, format!("/api/lists/{l}"), None, "list_not_found"),
-        (Method::POST, format!("/api/lists/{l}/cards"), Some(json!({"title": "x"})), "list_not_found"),
-        (Method::PATCH, format!("/api/cards/{c}"), Some(json!({"title": "x"})), "card_not_found"),
-        (Method::POST, format!("/api/cards/{c}/move"), Some(json!({"list_id": l, "after_id": null})), "card_not_found"),
-        (Method::DELETE, format!("/api/cards/{c}"), None, "card_not_found"),
+        (Method::DELETE, format!("/api/boards/{b}/members/{}", ann.id), None, ErrorCode::BoardNotFound),
+        (Method::POST, format!("/api/boards/{b}/lists"), Some(json!({"title": "x"})), ErrorCode::BoardNotFound),
+        (Method::PATCH, format!("/api/lists/{l}"), Some(json!({"title": "x"})), ErrorCode::ListNotFound),
+        (Method::POST, format!("/api/lists/{l}/move"), Some(json!({"after_id": null})), ErrorCode::ListNotFound),
+        (Method::DELETE, format!("/api/lists/{l}"), None, ErrorCode::ListNotFound),
+        (Method::POST, format!("/api/lists/{l}/cards"), Some(json!({"title": "x"})), ErrorCode::ListNotFound),
+        (Method::PATCH, format!("/api/cards/{c}"), Some(json!({"title": "x"})), ErrorCode::CardNotFound),
+        (
+            Method::POST,
+            format!("/api/cards/{c}/move"),
+            Some(json!({"list_id": l, "after_id": null})),
+            ErrorCode::CardNotFound,
+        ),
+        (Method::DELETE, format!("/api/cards/{c}"), None, ErrorCode::CardNotFound),
     ];
 
     for (method, path, body, code) in calls {
@@ -199,8 +208,16 @@ async fn a_board_that_does_not_exist_is_not_found() {
     let ann = app.register("ann").await;
     let path = format!("/api/boards/{}", Uuid::new_v4());
 
-    assert_error(&app.call(Method::GET, &path, Some(&ann), None).await, StatusCode::NOT_FOUND, "board_not_found");
-    assert_error(&app.call(Method::DELETE, &path, Some(&ann), None).await, StatusCode::NOT_FOUND, "board_not_found");
+    assert_error(
+        &app.call(Method::GET, &path, Some(&ann), None).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::BoardNotFound,
+    );
+    assert_error(
+        &app.call(Method::DELETE, &path, Some(&ann), None).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::BoardNotFound,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,7 +248,7 @@ async fn a_viewer_is_forbidden_every_kind_of_change_and_nothing_changes() {
     for (method, path, body) in changes {
         let got = app.call(method.clone(), &path, Some(&vic), body).await;
         assert_eq!(got.0, StatusCode::FORBIDDEN, "{method} {path}: {}", got.1);
-        assert_error(&got, StatusCode::FORBIDDEN, "forbidden");
+        assert_error(&got, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     }
     assert_eq!(app.board_state(&ann, b).await, before, "nothing changed");
     // What a viewer may do: read.

@@ -1,6 +1,6 @@
 //! Cards: create, edit with optimistic versions, move (and `stale_position`), delete.
 
-use corkboard_protocol::{Card, ErrorBody};
+use corkboard_protocol::{Card, ErrorBody, ErrorCode};
 use corkboard_tests::{assert_error, columns, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -82,7 +82,7 @@ async fn a_stale_expected_version_is_a_conflict_carrying_the_current_card() {
 
     let got = app.call(Method::PATCH, &path, Some(&ann), Some(json!({"title": "Mine", "expected_version": 1}))).await;
 
-    assert_error(&got, StatusCode::CONFLICT, "version_conflict");
+    assert_error(&got, StatusCode::CONFLICT, ErrorCode::VersionConflict);
     let error: ErrorBody = serde_json::from_value(got.1).unwrap();
     assert_eq!(error.error.card, Some(current));
     assert_eq!(app.board_state(&ann, board.id).await, before, "nothing changed");
@@ -138,7 +138,7 @@ async fn a_move_to_a_place_that_no_longer_exists_is_stale_and_changes_nothing() 
     for (what, body) in attempts {
         let got = app.call(Method::POST, &path, Some(&ann), Some(body)).await;
         assert_eq!(got.0, StatusCode::CONFLICT, "{what}: {}", got.1);
-        assert_error(&got, StatusCode::CONFLICT, "stale_position");
+        assert_error(&got, StatusCode::CONFLICT, ErrorCode::StalePosition);
     }
     assert_eq!(app.board_state(&ann, board.id).await, before, "nothing changed");
     assert_eq!(app.board_state(&ann, other.id).await, other_before, "nothing changed on the other board");
@@ -160,7 +160,7 @@ async fn moving_a_card_after_itself_is_refused() {
         )
         .await;
 
-    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
 
@@ -175,7 +175,11 @@ async fn deleting_a_card_removes_it() {
 
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(columns(&app.snapshot(&ann, board.id).await), vec![("L0".into(), vec!["L0C1".into()])]);
-    assert_error(&app.call(Method::DELETE, &path, Some(&ann), None).await, StatusCode::NOT_FOUND, "card_not_found");
+    assert_error(
+        &app.call(Method::DELETE, &path, Some(&ann), None).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::CardNotFound,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,6 +196,6 @@ async fn a_card_that_does_not_exist_is_not_found() {
     ];
 
     for (method, path, body) in calls {
-        assert_error(&app.call(method, &path, Some(&ann), body).await, StatusCode::NOT_FOUND, "card_not_found");
+        assert_error(&app.call(method, &path, Some(&ann), body).await, StatusCode::NOT_FOUND, ErrorCode::CardNotFound);
     }
 }

@@ -1,4 +1,4 @@
-//! Convergence under chaos (issue 6): model clients that behave like the web app make random, conflicting
+//! Convergence under chaos: model clients that behave like the web app make random, conflicting
 //! moves on one board while their connections drop, an instance stops or Postgres restarts; at the end every
 //! client's board is the database's, every move took effect exactly once or not at all, and every client saw
 //! one gapless run of seqs. Sizes come from `CHAOS_*` (see `SwarmConfig::from_env`); the seed is printed.
@@ -6,37 +6,18 @@
 
 use std::time::Duration;
 
-use corkboard_protocol::Snapshot;
-use corkboard_tests::model::{ModelClient, Swarm, SwarmConfig, chaos_board, check_convergence, summary};
+use corkboard_protocol::ErrorCode;
+use corkboard_tests::chaos::{
+    ModelClient, Swarm, SwarmConfig, assert_only_stale_positions, chaos_board, check_convergence, summary,
+};
 use corkboard_tests::pg::PrivatePostgres;
-use corkboard_tests::{TestUser, spawn_app, spawn_app_on};
-use uuid::Uuid;
+use corkboard_tests::{spawn_app, spawn_app_on};
 
 /// Settling after the chaos: every pending move answered and every client caught up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
-/// Every refused move was refused because the board changed under it, nothing else.
-fn assert_only_stale_positions(clients: &[ModelClient]) {
-    for client in clients {
-        for (op, code) in &client.log.refused {
-            assert_eq!(code, "stale_position", "{op} refused with {code}");
-        }
-    }
-}
-
 fn total(clients: &[ModelClient], count: fn(&ModelClient) -> usize) -> usize {
     clients.iter().map(count).sum()
-}
-
-async fn snapshot_at(addr: std::net::SocketAddr, user: &TestUser, board_id: Uuid) -> Snapshot {
-    let response = reqwest::Client::new()
-        .get(format!("http://{addr}/api/boards/{board_id}"))
-        .bearer_auth(&user.token)
-        .send()
-        .await
-        .expect("snapshot request");
-    assert!(response.status().is_success(), "snapshot: {}", response.status());
-    response.json().await.expect("snapshot shape")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +53,7 @@ async fn clients_fail_over_to_the_other_instance_when_one_stops() {
     let clients = swarm.finish(&app.db, board_id, SETTLE_LIMIT).await;
 
     eprintln!("{}", summary(&clients));
-    check_convergence(&app.db, &snapshot_at(other.addr, &owner, board_id).await, &clients, false).await;
+    check_convergence(&app.db, &app.snapshot_at(other.addr, &owner, board_id).await, &clients, false).await;
     assert_only_stale_positions(&clients);
     assert!(
         clients.iter().filter(|c| c.log.closes.contains(&Some(1001))).count() > 0,
@@ -105,7 +86,12 @@ async fn moves_are_refused_cleanly_while_postgres_is_down_and_everything_converg
     // While it was down: moves got `service_unavailable` error frames, upgrades and loads 503 with our body.
     for client in &clients {
         for (op, code) in &client.log.retried {
-            assert_eq!(code, "service_unavailable", "{}: {op} got {code} while Postgres was away", client.name);
+            assert_eq!(
+                *code,
+                ErrorCode::ServiceUnavailable,
+                "{}: {op} got {code} while Postgres was away",
+                client.name
+            );
         }
         for (status, body) in &client.log.refusals {
             assert_eq!(*status, 503, "{}: {body}", client.name);

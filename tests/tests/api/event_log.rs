@@ -1,6 +1,6 @@
 //! The event log: one event per change with the board's next seq, written with the change or not at all.
 
-use corkboard_protocol::{EventKind, MoveCardResponse, Role};
+use corkboard_protocol::{ErrorCode, EventKind, MoveCardResponse, Role};
 use corkboard_tests::{TestApp, TestUser, assert_error, spawn_app};
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
@@ -332,7 +332,7 @@ async fn a_repeated_client_op_id_returns_the_first_seq_and_adds_no_event() {
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        ErrorCode::ValidationFailed,
     );
 }
 
@@ -350,13 +350,13 @@ async fn a_refused_client_op_id_stays_refused_when_the_board_changes() {
     let path = format!("/api/cards/{}/move", cards[0][0].id);
     let op = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-late"});
     let refused = app.call(Method::POST, &path, Some(&ann), Some(op.clone())).await;
-    assert_error(&refused, StatusCode::CONFLICT, "stale_position");
+    assert_error(&refused, StatusCode::CONFLICT, ErrorCode::StalePosition);
 
     // The neighbour comes back: the same request with a new id would now succeed.
     app.move_card(&ann, neighbour, lists[1].id, None).await;
     let before = app.board_state(&ann, board.id).await;
     let late = app.call(Method::POST, &path, Some(&ann), Some(op)).await;
-    assert_error(&late, StatusCode::CONFLICT, "stale_position");
+    assert_error(&late, StatusCode::CONFLICT, ErrorCode::StalePosition);
     assert_eq!(app.board_state(&ann, board.id).await, before, "the late copy changed nothing");
 
     let fresh = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-new"});

@@ -1,6 +1,6 @@
 //! Bad input: every way a request can be wrong gets a 4xx in our error shape, never a 500, never a partial write.
 
-use corkboard_protocol::{Board, Card, DESCRIPTION_MAX_BYTES, MAX_BODY_BYTES, TITLE_MAX_CHARS};
+use corkboard_protocol::{Board, Card, DESCRIPTION_MAX_BYTES, ErrorCode, MAX_BODY_BYTES, TITLE_MAX_CHARS};
 use corkboard_tests::{TestApp, TestUser, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ async fn a_body_over_1_mib_is_payload_too_large() {
         .call_raw(Method::POST, &format!("/api/lists/{}/cards", lists[0].id), &ann, Some("application/json"), huge)
         .await;
 
-    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    assert_error(&got, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge);
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
 
@@ -47,7 +47,7 @@ async fn empty_blank_and_overlong_titles_are_refused_everywhere() {
         for title in [String::new(), " \t\n ".to_owned(), "x".repeat(TITLE_MAX_CHARS + 1)] {
             let got = app.call(method.clone(), &path, Some(&ann), Some(json!({"title": title}))).await;
             assert_eq!(got.0, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path} {:?}: {}", title.len(), got.1);
-            assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+            assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
             assert!(got.1["error"]["fields"]["title"].is_string(), "{method} {path}: {}", got.1);
         }
     }
@@ -83,7 +83,7 @@ async fn a_description_over_64_kib_is_refused_and_64_kib_is_accepted() {
     for (method, path) in [(Method::POST, &create), (Method::PATCH, &edit)] {
         let got =
             app.call(method.clone(), path, Some(&ann), Some(json!({"title": "x", "description": too_long}))).await;
-        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
         assert!(got.1["error"]["fields"]["description"].is_string(), "{method} {path}: {}", got.1);
     }
     assert_eq!(app.board_state(&ann, board.id).await, before);
@@ -103,7 +103,7 @@ async fn malformed_json_is_a_bad_request() {
     for body in ["{", "{\"title\": }", "not json", "{\"title\": \"x\"} trailing", ""] {
         let got = app.call_raw(Method::POST, "/api/boards", &ann, Some("application/json"), body).await;
         assert_eq!(got.0, StatusCode::BAD_REQUEST, "{body:?}: {}", got.1);
-        assert_error(&got, StatusCode::BAD_REQUEST, "malformed_json");
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::MalformedJson);
     }
 }
 
@@ -132,7 +132,7 @@ async fn wrong_types_and_missing_fields_are_an_invalid_body() {
     for (method, path, body) in bad {
         let got = app.call(method.clone(), &path, Some(&ann), Some(body.clone())).await;
         assert_eq!(got.0, StatusCode::BAD_REQUEST, "{method} {path} {body}: {}", got.1);
-        assert_error(&got, StatusCode::BAD_REQUEST, "invalid_body");
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::InvalidBody);
     }
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
@@ -145,8 +145,8 @@ async fn a_body_without_a_json_content_type_is_unsupported() {
     let missing = app.call_raw(Method::POST, "/api/boards", &ann, None, r#"{"title": "x"}"#).await;
     let text = app.call_raw(Method::POST, "/api/boards", &ann, Some("text/plain"), r#"{"title": "x"}"#).await;
 
-    assert_error(&missing, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
-    assert_error(&text, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_error(&missing, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType);
+    assert_error(&text, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType);
     assert_eq!(app.call(Method::GET, "/api/boards", Some(&ann), None).await.1, json!({"boards": []}));
 }
 
@@ -171,7 +171,7 @@ async fn an_id_in_the_path_that_is_not_a_uuid_is_a_bad_request() {
     for (method, path, body) in calls {
         let got = app.call(method.clone(), &path, Some(&ann), body).await;
         assert_eq!(got.0, StatusCode::BAD_REQUEST, "{method} {path}: {}", got.1);
-        assert_error(&got, StatusCode::BAD_REQUEST, "invalid_path");
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::InvalidPath);
     }
 }
 
@@ -183,10 +183,10 @@ async fn an_unknown_api_path_is_a_json_404() {
 
     for path in ["/api", "/api/nope", "/api/boards/x/y/z", &format!("/api/boards/{}/nope", board.id)] {
         let got = app.call(Method::GET, path, Some(&ann), None).await;
-        assert_error(&got, StatusCode::NOT_FOUND, "not_found");
+        assert_error(&got, StatusCode::NOT_FOUND, ErrorCode::NotFound);
     }
     let anonymous = app.call(Method::POST, "/api/nope", None, Some(json!({}))).await;
-    assert_error(&anonymous, StatusCode::NOT_FOUND, "not_found");
+    assert_error(&anonymous, StatusCode::NOT_FOUND, ErrorCode::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,7 +200,7 @@ async fn a_method_an_endpoint_does_not_take_is_405_with_allow() {
     let allow = resp.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let got = corkboard_tests::read(resp).await;
 
-    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert_error(&got, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed);
     for method in ["GET", "PATCH", "DELETE"] {
         assert!(allow.contains(method), "Allow: {allow:?} lacks {method}");
     }
@@ -228,7 +228,7 @@ async fn text_that_postgres_cannot_store_is_refused_not_a_server_error() {
     for (method, path, body) in calls {
         let got = app.call(method.clone(), &path, Some(&ann), Some(body)).await;
         assert_eq!(got.0, StatusCode::BAD_REQUEST, "{method} {path}: {}", got.1);
-        assert_error(&got, StatusCode::BAD_REQUEST, "invalid_text");
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::InvalidText);
     }
     let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(&app.db).await.unwrap();
     assert_eq!(users, 1, "nobody was registered");
@@ -263,11 +263,11 @@ async fn odd_but_well_formed_values_are_refused_without_a_server_error() {
     let huge_version =
         app.call(Method::PATCH, &card_path, Some(&ann), Some(json!({"title": "x", "expected_version": 1e30}))).await;
 
-    assert_error(&nothing_to_change, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_error(&bad_op_id, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&nothing_to_change, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
+    assert_error(&bad_op_id, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert!(bad_op_id.1["error"]["fields"]["client_op_id"].is_string());
-    assert_error(&long_op_id, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-    assert_error(&huge_version, StatusCode::BAD_REQUEST, "invalid_body");
+    assert_error(&long_op_id, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
+    assert_error(&huge_version, StatusCode::BAD_REQUEST, ErrorCode::InvalidBody);
     assert_eq!(app.board_state(&ann, board.id).await, before);
     let _: Board = app.create_board(&ann, "Still fine").await;
 }

@@ -1,6 +1,6 @@
 //! Lists: create (append, first, after another), rename, move, delete with their cards.
 
-use corkboard_protocol::List;
+use corkboard_protocol::{ErrorCode, List};
 use corkboard_tests::{assert_error, columns, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -56,7 +56,7 @@ async fn a_list_after_a_list_of_another_board_is_a_stale_position() {
         )
         .await;
 
-    assert_error(&got, StatusCode::CONFLICT, "stale_position");
+    assert_error(&got, StatusCode::CONFLICT, ErrorCode::StalePosition);
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
 
@@ -115,8 +115,8 @@ async fn moving_a_list_after_a_missing_list_or_itself_changes_nothing() {
     let missing = app.call(Method::POST, &path, Some(&ann), Some(json!({"after_id": Uuid::new_v4()}))).await;
     let itself = app.call(Method::POST, &path, Some(&ann), Some(json!({"after_id": lists[0].id}))).await;
 
-    assert_error(&missing, StatusCode::CONFLICT, "stale_position");
-    assert_error(&itself, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&missing, StatusCode::CONFLICT, ErrorCode::StalePosition);
+    assert_error(&itself, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert_eq!(app.board_state(&ann, board.id).await, before);
 }
 
@@ -147,7 +147,7 @@ async fn deleting_a_list_deletes_its_cards_with_one_event() {
         &app.call(Method::PATCH, &format!("/api/cards/{}", cards[0][0].id), Some(&ann), Some(json!({"title": "x"})))
             .await,
         StatusCode::NOT_FOUND,
-        "card_not_found",
+        ErrorCode::CardNotFound,
     );
 }
 
@@ -165,6 +165,6 @@ async fn a_list_that_does_not_exist_is_not_found() {
     ];
 
     for (method, path, body) in calls {
-        assert_error(&app.call(method, &path, Some(&ann), body).await, StatusCode::NOT_FOUND, "list_not_found");
+        assert_error(&app.call(method, &path, Some(&ann), body).await, StatusCode::NOT_FOUND, ErrorCode::ListNotFound);
     }
 }

@@ -1,6 +1,6 @@
 //! Board members: list, add, change a role, remove, leave; and the owner's special place.
 
-use corkboard_protocol::{Member, MembersResponse, Role};
+use corkboard_protocol::{ErrorCode, Member, MembersResponse, Role};
 use corkboard_tests::{TestApp, TestUser, assert_error, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -59,7 +59,7 @@ async fn an_admin_manages_members() {
     assert_error(
         &app.call(Method::GET, &format!("/api/boards/{}", board.id), Some(&bob), None).await,
         StatusCode::NOT_FOUND,
-        "board_not_found",
+        ErrorCode::BoardNotFound,
     );
 }
 
@@ -74,7 +74,7 @@ async fn any_member_but_the_owner_may_leave() {
     let owner_leaves = app.call(Method::DELETE, &member_path(board.id, ann.id), Some(&ann), None).await;
 
     assert_eq!(leave.0, StatusCode::NO_CONTENT, "{}", leave.1);
-    assert_error(&owner_leaves, StatusCode::FORBIDDEN, "forbidden");
+    assert_error(&owner_leaves, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     assert_eq!(members(&app, &ann, board.id).await, vec![("ann".into(), Role::Owner)]);
 }
 
@@ -101,11 +101,11 @@ async fn the_owner_cannot_be_removed_or_demoted_and_no_one_becomes_owner() {
         )
         .await;
 
-    assert_error(&remove_owner, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&demote_owner, StatusCode::FORBIDDEN, "forbidden");
-    assert_error(&make_owner, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&remove_owner, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
+    assert_error(&demote_owner, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
+    assert_error(&make_owner, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert!(make_owner.1["error"]["fields"]["role"].is_string(), "{}", make_owner.1);
-    assert_error(&add_owner, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_error(&add_owner, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert_eq!(app.board_state(&ann, board.id).await, before, "nothing changed");
 }
 
@@ -134,7 +134,7 @@ async fn an_editor_cannot_manage_members() {
     let remove = app.call(Method::DELETE, &member_path(board.id, vic.id), Some(&edie), None).await;
 
     for got in [add, promote, promote_self, remove] {
-        assert_error(&got, StatusCode::FORBIDDEN, "forbidden");
+        assert_error(&got, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     }
     assert_eq!(app.board_state(&ann, board.id).await, before, "nothing changed");
 }
@@ -150,8 +150,8 @@ async fn adding_someone_twice_is_already_member() {
     let again = app.call(Method::POST, &path, Some(&ann), Some(json!({"username": "bob", "role": "admin"}))).await;
     let owner = app.call(Method::POST, &path, Some(&ann), Some(json!({"username": "ann", "role": "admin"}))).await;
 
-    assert_error(&again, StatusCode::CONFLICT, "already_member");
-    assert_error(&owner, StatusCode::CONFLICT, "already_member");
+    assert_error(&again, StatusCode::CONFLICT, ErrorCode::AlreadyMember);
+    assert_error(&owner, StatusCode::CONFLICT, ErrorCode::AlreadyMember);
     assert_eq!(members(&app, &ann, board.id).await, vec![("ann".into(), Role::Owner), ("bob".into(), Role::Viewer)]);
 }
 
@@ -167,8 +167,8 @@ async fn adding_an_unknown_username_is_user_not_found() {
     let invalid =
         app.call(Method::POST, &path, Some(&ann), Some(json!({"username": "no body!", "role": "viewer"}))).await;
 
-    assert_error(&unknown, StatusCode::NOT_FOUND, "user_not_found");
-    assert_error(&invalid, StatusCode::NOT_FOUND, "user_not_found");
+    assert_error(&unknown, StatusCode::NOT_FOUND, ErrorCode::UserNotFound);
+    assert_error(&invalid, StatusCode::NOT_FOUND, ErrorCode::UserNotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,8 +181,8 @@ async fn changing_or_removing_someone_who_is_not_a_member_is_member_not_found() 
         let path = member_path(board.id, user_id);
         let patch = app.call(Method::PATCH, &path, Some(&ann), Some(json!({"role": "viewer"}))).await;
         let delete = app.call(Method::DELETE, &path, Some(&ann), None).await;
-        assert_error(&patch, StatusCode::NOT_FOUND, "member_not_found");
-        assert_error(&delete, StatusCode::NOT_FOUND, "member_not_found");
+        assert_error(&patch, StatusCode::NOT_FOUND, ErrorCode::MemberNotFound);
+        assert_error(&delete, StatusCode::NOT_FOUND, ErrorCode::MemberNotFound);
     }
     assert!(app.event_log(board.id).await.is_empty());
 }

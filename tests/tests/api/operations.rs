@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use corkboard_protocol::ErrorCode;
 use corkboard_tests::pg::PrivatePostgres;
 use corkboard_tests::{spawn_app, spawn_app_on};
 use reqwest::StatusCode;
@@ -53,7 +54,7 @@ async fn requests_while_postgres_is_down_get_a_clean_503_in_our_error_shape() {
             Some(serde_json::json!({"list_id": lists[0].id, "after_id": cards[0][1].id})),
         )
         .await;
-    corkboard_tests::assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+    corkboard_tests::assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceUnavailable);
 
     pg.start_again();
     wait_for_status(&app, "/readyz", StatusCode::OK, Duration::from_secs(15)).await;

@@ -3,17 +3,20 @@
 
 use std::time::{Duration, Instant};
 
-use corkboard_protocol::{EventKind, Role, ServerMsg, close_code};
+use corkboard_protocol::{ErrorBody, ErrorCode, EventKind, Role, ServerMsg, close_code};
 use corkboard_tests::ws::{Auth, Frame, try_connect, ws_request};
 use corkboard_tests::{TestApp, TestUser, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn refused(app: &TestApp, board_id: Uuid, auth: Auth<'_>, origin: Option<&str>) -> (StatusCode, String) {
+async fn refused(app: &TestApp, board_id: Uuid, auth: Auth<'_>, origin: Option<&str>) -> (StatusCode, ErrorCode) {
     match try_connect(ws_request(app.addr, board_id, None, auth, origin)).await {
         Ok(_) => panic!("the upgrade was accepted"),
-        Err((status, body)) => (status, body["error"]["code"].as_str().unwrap_or_default().to_owned()),
+        Err((status, body)) => {
+            let error: ErrorBody = serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{body}: {e}"));
+            (status, error.error.code)
+        }
     }
 }
 
@@ -44,30 +47,30 @@ async fn every_refused_upgrade_is_a_plain_http_error_and_cookie_and_bearer_both_
     let (status, _) = app.call_with_cookie(Method::POST, "/api/auth/logout", &revoked, Some(&app.base_url), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let unauthorized = (StatusCode::UNAUTHORIZED, "unauthorized".to_owned());
+    let unauthorized = (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
     assert_eq!(refused(&app, board.id, Auth::None, None).await, unauthorized);
     assert_eq!(refused(&app, board.id, Auth::Bearer("not-a-token"), None).await, unauthorized);
     assert_eq!(refused(&app, board.id, Auth::Cookie("not-a-token"), None).await, unauthorized);
     assert_eq!(refused(&app, board.id, Auth::Bearer(&revoked), None).await, unauthorized);
     assert_eq!(
         refused(&app, board.id, Auth::Cookie(&ann.token), Some("https://evil.example")).await,
-        (StatusCode::FORBIDDEN, "origin_not_allowed".to_owned())
+        (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed)
     );
     assert_eq!(
         refused(&app, board.id, Auth::Bearer(&ann.token), Some("https://evil.example")).await,
-        (StatusCode::FORBIDDEN, "origin_not_allowed".to_owned())
+        (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed)
     );
     assert_eq!(
         refused(&app, board.id, Auth::Bearer(&bob.token), None).await,
-        (StatusCode::FORBIDDEN, "not_a_member".to_owned())
+        (StatusCode::FORBIDDEN, ErrorCode::NotAMember)
     );
     assert_eq!(
         refused(&app, Uuid::now_v7(), Auth::Bearer(&ann.token), None).await,
-        (StatusCode::NOT_FOUND, "board_not_found".to_owned())
+        (StatusCode::NOT_FOUND, ErrorCode::BoardNotFound)
     );
     assert_eq!(
         refused(&app, gone.id, Auth::Bearer(&ann.token), None).await,
-        (StatusCode::NOT_FOUND, "board_not_found".to_owned())
+        (StatusCode::NOT_FOUND, ErrorCode::BoardNotFound)
     );
     // An authorized request that is not an upgrade is refused in our shape too.
     let (status, body) = app.call(Method::GET, &format!("/api/boards/{}/ws", board.id), Some(&ann), None).await;
@@ -292,36 +295,36 @@ async fn bad_frames_get_error_frames_and_the_socket_stays_open() {
     let other_log = app.event_log(other.id).await;
     let mut socket = app.ws(&ann.token, board.id, None).await;
 
-    let cases: Vec<(String, Option<&str>, &str)> = vec![
-        ("this is not json".into(), None, "malformed_json"),
-        (json!({"type": "dance"}).to_string(), None, "invalid_frame"),
-        (json!(["move_card"]).to_string(), None, "invalid_frame"),
-        (json!({"type": "move_card", "client_op_id": "op-a"}).to_string(), Some("op-a"), "invalid_frame"),
+    let cases: Vec<(String, Option<&str>, ErrorCode)> = vec![
+        ("this is not json".into(), None, ErrorCode::MalformedJson),
+        (json!({"type": "dance"}).to_string(), None, ErrorCode::InvalidFrame),
+        (json!(["move_card"]).to_string(), None, ErrorCode::InvalidFrame),
+        (json!({"type": "move_card", "client_op_id": "op-a"}).to_string(), Some("op-a"), ErrorCode::InvalidFrame),
         (
             json!({"type": "move_card", "client_op_id": "op-b", "card_id": "nope", "list_id": lists[0].id, "after_id": null})
                 .to_string(),
             Some("op-b"),
-            "invalid_frame",
+            ErrorCode::InvalidFrame,
         ),
         // Another board's card, a card that does not exist, another board's list, a bad op id.
-        (move_frame("op-c", other_cards[0][0].id, other_lists[0].id, None), Some("op-c"), "card_not_found"),
-        (move_frame("op-d", Uuid::now_v7(), lists[0].id, None), Some("op-d"), "card_not_found"),
-        (move_frame("op-e", cards[0][0].id, other_lists[0].id, None), Some("op-e"), "stale_position"),
-        (move_frame("op-f", cards[0][0].id, lists[1].id, Some(other_cards[0][0].id)), Some("op-f"), "stale_position"),
-        (move_frame("not an op id!", cards[0][0].id, lists[1].id, None), Some("not an op id!"), "validation_failed"),
+        (move_frame("op-c", other_cards[0][0].id, other_lists[0].id, None), Some("op-c"), ErrorCode::CardNotFound),
+        (move_frame("op-d", Uuid::now_v7(), lists[0].id, None), Some("op-d"), ErrorCode::CardNotFound),
+        (move_frame("op-e", cards[0][0].id, other_lists[0].id, None), Some("op-e"), ErrorCode::StalePosition),
+        (move_frame("op-f", cards[0][0].id, lists[1].id, Some(other_cards[0][0].id)), Some("op-f"), ErrorCode::StalePosition),
+        (move_frame("not an op id!", cards[0][0].id, lists[1].id, None), Some("not an op id!"), ErrorCode::ValidationFailed),
     ];
     for (text, op, code) in cases {
         socket.send_text(text.clone()).await;
         match socket.next_msg().await {
             ServerMsg::Error { client_op_id, code: got, message } => {
-                assert_eq!((client_op_id.as_deref(), got.as_str()), (op, code), "for {text}");
+                assert_eq!((client_op_id.as_deref(), got), (op, code), "for {text}");
                 assert!(!message.is_empty());
             }
             other => panic!("for {text}: expected an error frame, got {other:?}"),
         }
     }
     socket.send_binary(vec![1, 2, 3]).await;
-    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "unsupported_frame"));
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == ErrorCode::UnsupportedFrame));
 
     assert_eq!(socket.ping_pong().await, vec![], "still open, and nothing was changed");
     assert_eq!(app.event_log(other.id).await, other_log);
@@ -342,7 +345,7 @@ async fn a_viewer_cannot_move_over_the_socket() {
     app.add_member(&ann, board.id, &vic, Role::Viewer).await;
     let mut socket = app.ws(&vic.token, board.id, None).await;
     socket.move_card("op-v", cards[0][0].id, lists[1].id, None).await;
-    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "forbidden"));
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == ErrorCode::Forbidden));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +357,7 @@ async fn a_frame_over_64_kib_closes_the_socket_with_1009_and_64_kib_is_fine() {
 
     // Exactly 64 KiB: read, and answered as the bad frame it is.
     socket.send_text(" ".repeat(64 * 1024)).await;
-    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == "malformed_json"));
+    assert!(matches!(socket.next_msg().await, ServerMsg::Error { code, .. } if code == ErrorCode::MalformedJson));
     socket.send_text("x".repeat(65 * 1024)).await;
     assert_eq!(socket.until_close().await.1, Some(close_code::MESSAGE_TOO_BIG));
 }
@@ -422,7 +425,7 @@ async fn a_removed_member_is_closed_with_4003_within_a_second_and_cannot_upgrade
     assert_eq!(bobs_elsewhere.ping_pong().await, vec![], "other boards are not affected");
     assert_eq!(
         refused(&app, board.id, Auth::Bearer(&bob.token), None).await,
-        (StatusCode::FORBIDDEN, "not_a_member".to_owned())
+        (StatusCode::FORBIDDEN, ErrorCode::NotAMember)
     );
 }
 

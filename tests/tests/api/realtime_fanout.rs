@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use corkboard_protocol::{Card, Event, EventKind, Role, ServerMsg, Snapshot};
+use corkboard_protocol::{Card, ErrorCode, Event, EventKind, Role, ServerMsg, Snapshot};
 use corkboard_tests::pg::PrivatePostgres;
 use corkboard_tests::ws::{BoardSocket, connect_slow_reader};
 use corkboard_tests::{TestApp, TestUser, spawn_app, spawn_app_on};
@@ -118,7 +118,7 @@ async fn four_concurrent_writers_and_five_watchers_see_one_gapless_sequence_that
                             match socket.next_msg().await {
                                 ServerMsg::Ack { client_op_id, .. } if client_op_id == op => break true,
                                 ServerMsg::Error { client_op_id, code, .. } if client_op_id.as_deref() == Some(&op) => {
-                                    assert_eq!(code, "stale_position");
+                                    assert_eq!(code, ErrorCode::StalePosition);
                                     break false;
                                 }
                                 ServerMsg::Event(_) => continue,

@@ -1,3 +1,5 @@
+//! The shortest path through the app: a user registers, builds a board and moves a card, and the snapshot shows it.
+
 use corkboard_tests::{columns, spawn_app};
 use reqwest::StatusCode;
 
