@@ -14,10 +14,12 @@ macro_rules! error_codes {
         /// WebSocket (`error` frames). Clients branch on it; the message is for people.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // serde's snake_case of each variant is its wire name; a unit test holds `as_str` to the same spelling.
+        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $wire)] $variant,)+
+            $($(#[$doc])* $variant,)+
             /// A code this build does not know (a newer server). Never sent.
-            #[serde(other, rename = "unknown")]
+            #[serde(other)]
             Unknown,
         }
 
