@@ -14,6 +14,7 @@ mod members;
 mod operations;
 mod ordering;
 mod realtime;
+mod realtime_closes;
 mod realtime_fanout;
 mod smoke;
 mod sse;
