@@ -16,5 +16,6 @@ mod ordering;
 mod realtime;
 mod realtime_closes;
 mod realtime_fanout;
+mod realtime_outages;
 mod smoke;
 mod sse;

@@ -1,14 +1,13 @@
 //! The realtime data path under pressure: concurrent writers and watchers, a slow reader, two server instances
-//! on one database, and Postgres going away while sockets are open.
+//! on one database. Postgres going away under open sockets is in realtime_outages.rs.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use corkboard_protocol::{Card, ErrorCode, Event, EventKind, Role, ServerMsg, Snapshot};
-use corkboard_tests::pg::PrivatePostgres;
 use corkboard_tests::ws::{BoardSocket, connect_slow_reader};
-use corkboard_tests::{TestApp, TestUser, spawn_app, spawn_app_on};
+use corkboard_tests::{TestApp, TestUser, spawn_app};
 use futures_util::future::join_all;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -17,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 /// Reads events until `last_seq`, asserting each is the next seq (no gap, no repeat).
-async fn read_through(socket: &mut BoardSocket, from_seq: i64, last_seq: i64) -> Vec<Event> {
+pub(crate) async fn read_through(socket: &mut BoardSocket, from_seq: i64, last_seq: i64) -> Vec<Event> {
     let mut events = Vec::new();
     let mut expected = from_seq + 1;
     while expected <= last_seq {
@@ -340,88 +339,6 @@ async fn a_move_through_one_instance_reaches_a_socket_on_another_in_under_a_seco
 }
 
 /// Moves a card, retrying while the database comes back (503s and refused connections).
-async fn move_when_possible(app: &TestApp, addr: SocketAddr, user: &TestUser, card_id: Uuid, list_id: Uuid, op: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let response = app
-            .client
-            .post(format!("http://{addr}/api/cards/{card_id}/move"))
-            .bearer_auth(&user.token)
-            .json(&json!({"list_id": list_id, "after_id": null, "client_op_id": op}))
-            .send()
-            .await
-            .expect("move sent");
-        if response.status() == StatusCode::OK {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the database did not come back: {}", response.status());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Opens sockets on two instances, lets `outage` take the database away, then moves through both instances
-/// (the first while listeners may still be reconnecting) and checks every socket got every event, in order.
-async fn moves_flow_again_after(app: &TestApp, outage: impl AsyncFnOnce()) {
-    let other = app.start_instance().await;
-    let ann = app.register("ann").await;
-    let (board, lists, cards) = app.board_with(&ann, 2, 3).await;
-    let mut sockets = vec![
-        app.ws_at(app.addr, &ann.token, board.id, None).await,
-        app.ws_at(other.addr, &ann.token, board.id, None).await,
-    ];
-    let seq = sockets[0].hello_seq;
-
-    outage().await;
-    move_when_possible(app, app.addr, &ann, cards[0][0].id, lists[1].id, "after-1").await;
-    move_when_possible(app, other.addr, &ann, cards[0][1].id, lists[1].id, "after-2").await;
-    move_when_possible(app, app.addr, &ann, cards[0][2].id, lists[1].id, "after-3").await;
-
-    for socket in &mut sockets {
-        let events = read_through(socket, seq, seq + 3).await;
-        let ops: Vec<_> = events.iter().map(|e| e.client_op_id.clone().unwrap_or_default()).collect();
-        assert_eq!(ops, ["after-1", "after-2", "after-3"]);
-    }
-    // And the doorbell rings again, quickly, on both.
-    let started = Instant::now();
-    app.create_list(&ann, board.id, "Live again").await;
-    for socket in &mut sockets {
-        assert_eq!(socket.next_event().await.seq, seq + 4);
-    }
-    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
-    other.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sockets_miss_nothing_when_postgres_restarts_under_them() {
-    // A private cluster: restarting the shared server would break every other test running at the time.
-    let pg = PrivatePostgres::start();
-    let app = spawn_app_on(&pg.url(), |_| {}).await;
-    moves_flow_again_after(&app, async || {
-        tokio::task::block_in_place(|| {
-            pg.stop();
-            pg.start_again();
-        });
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sockets_miss_nothing_when_every_database_connection_is_terminated() {
-    let app = spawn_app().await;
-    let db = app.db.clone();
-    moves_flow_again_after(&app, async || {
-        // What a restart does to the server's connections (the listener's among them), for this database only.
-        sqlx::query(
-            "select pg_terminate_backend(pid) from pg_stat_activity
-             where datname = current_database() and pid <> pg_backend_pid()",
-        )
-        .execute(&db)
-        .await
-        .expect("terminate backends");
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_since_too_far_behind_gets_reset_instead_of_a_flood() {
     let app = spawn_app().await;
@@ -439,33 +356,4 @@ async fn a_since_too_far_behind_gets_reset_instead_of_a_flood() {
     app.create_list(&ann, board.id, "Live").await;
     assert_eq!(far_behind.next_event().await.seq, now + 1, "after the reset, live events from the reset point");
     assert_eq!(just_behind.next_event().await.seq, now + 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_logout_while_the_listener_is_away_still_closes_the_socket_with_4001() {
-    let app = spawn_app().await;
-    let ann = app.register("ann").await;
-    let board = app.create_board(&ann, "Plans").await;
-    let mut socket = app.ws(&ann.token, board.id, None).await;
-
-    // Every connection of this database goes (the listener's too), and the logout follows at once: its
-    // NOTIFY may find no listener, so the re-check after reconnecting has to catch it.
-    sqlx::query(
-        "select pg_terminate_backend(pid) from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid()",
-    )
-    .execute(&app.db)
-    .await
-    .expect("terminate backends");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, _) = app.call(reqwest::Method::POST, "/api/auth/logout", Some(&ann), None).await;
-        if status == StatusCode::NO_CONTENT {
-            break;
-        }
-        assert!(Instant::now() < deadline, "logout kept failing: {status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    assert_eq!(socket.until_close().await.1, Some(corkboard_protocol::close_code::SESSION_REVOKED));
 }
