@@ -212,7 +212,7 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
-    /// Stops the app's server (the database stays) and returns nothing; see `restart` for a new one.
+    /// Stops the app's server; the database stays, so `start_server(&app.db_url, ..)` can start another on it.
     pub async fn stop_server(&mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await;
