@@ -65,8 +65,10 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
         }
     };
 
+    // A `div`, not an `article`: only some elements may take the `listitem` role. The visible keyboard hint
+    // is the tile's `::after` (style.css): no extra element per card on a board of 1,000.
     view! {
-        <article
+        <div
             class="card-tile"
             class:is-dragged=dragging
             class:is-lifted=lifted
@@ -88,7 +90,7 @@ pub fn CardTile(card_id: Uuid) -> impl IntoView {
                     <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"><path fill="currentColor" d="M4 6h16v2H4zm0 5h16v2H4zm0 5h10v2H4z"/></svg>
                 </span>
             </Show>
-        </article>
+        </div>
     }
     .into_any()
 }

@@ -79,23 +79,36 @@ pub fn BoardHeader(members_open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// Who has this board open right now (from `presence` frames).
+/// Who has this board open right now (from `presence` frames). While we are not connected the list is only
+/// what we last heard, so the avatars are greyed out and say so: nobody should look present on a screen that
+/// cannot know.
 #[component]
 fn PresenceAvatars() -> impl IntoView {
     let live = expect_context::<LiveConnection>();
+    let stale = move || live.state.get() != ConnState::Live;
     let shown = move || {
         let mut users = live.presence.get();
         users.truncate(6);
         users
     };
     view! {
-        <div class="presence" data-testid="presence" aria-label="Who is here">
-            <For each=shown key=|u| u.id let:user>
-                <span class="avatar avatar-live" style=format!("--hue:{}", util::hue_for(&user.id))
-                    title=format!("{} is viewing", user.display_name) data-testid="presence-avatar">
-                    {util::initials(&user.display_name)}
-                </span>
-            </For>
+        <div class="presence" class:is-stale=stale data-testid="presence" role="group"
+            aria-label=move || if stale() { "Who was here while you were online" } else { "Who is here" }>
+            <For each=shown key=|u| u.id children=move |user| {
+                let initials = util::initials(&user.display_name);
+                let name = user.display_name;
+                let title = move || if stale() {
+                    format!("{name}: last seen while you were online")
+                } else {
+                    format!("{name} is viewing")
+                };
+                view! {
+                    <span class="avatar" class:avatar-live=move || !stale() style=format!("--hue:{}", util::hue_for(&user.id))
+                        title=title data-testid="presence-avatar">
+                        {initials}
+                    </span>
+                }
+            }/>
             {move || {
                 let extra = live.presence.with(Vec::len).saturating_sub(6);
                 (extra > 0).then(|| view! { <span class="avatar avatar-more">{format!("+{extra}")}</span> })
@@ -134,5 +147,25 @@ fn ConnectionBadge() -> impl IntoView {
         <Show when=waiting>
             <button class="btn btn-ghost btn-sm" on:click=move |_| live.retry_now()>"Retry now"</button>
         </Show>
+    }
+}
+
+/// Offline, said across the board and not only in the small badge: what the person does now is kept, and
+/// what others do will show up later. The status region is always in the page (empty while online), so
+/// screen readers announce the text when it appears.
+#[component]
+pub fn OfflineBanner() -> impl IntoView {
+    let live = expect_context::<LiveConnection>();
+    let offline = move || live.state.get() == ConnState::Offline;
+    view! {
+        <div class="offline-banner" class:is-shown=offline role="status" data-testid="offline-banner">
+            <Show when=offline>
+                <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M3.3 2 2 3.3l3 3A15 15 0 0 0 1 9l2 2a12 12 0 0 1 4.2-2.5l2.3 2.3A8 8 0 0 0 5 13l2 2a5 5 0 0 1 4.6-1.4l8.1 8.1 1.3-1.3zM12 4c-1 0-2 .1-3 .3l2.6 2.6H12a12 12 0 0 1 9 3.8l2-2A15 15 0 0 0 12 4zm3.5 6.6 2.9 2.9.6-.5-2-2zM12 16a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z"/></svg>
+                <span>
+                    <strong>"You are offline."</strong>
+                    " Your moves are kept and sent when you are back; changes by others show up then."
+                </span>
+            </Show>
+        </div>
     }
 }

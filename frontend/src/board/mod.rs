@@ -16,19 +16,21 @@ mod store;
 mod ui;
 
 use corkboard_protocol::Role;
+use leptos::portal::Portal;
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use self::add::{AddItem, NewItem};
 use self::card::CardDialogHost;
 use self::dnd::{DragItem, DragUi};
-use self::header::BoardHeader;
+use self::header::{BoardHeader, OfflineBanner};
 use self::list::ListColumn;
 use self::live::LiveConnection;
 use self::members::MembersPanel;
 use self::store::{BoardStore, LoadState};
 use self::ui::{Announcer, OpenCard};
 use crate::route::{Link, Route};
+use crate::util;
 
 #[component]
 pub fn BoardView(board_id: Uuid) -> impl IntoView {
@@ -166,8 +168,10 @@ fn BoardReady() -> impl IntoView {
             .map(|t| view! { <div class="list-drop-indicator" style:left=format!("{}px", t.left)></div> })
     };
     view! {
+        <SkipToBoard/>
         <BoardHeader members_open=members_open/>
-        <div class="board-canvas" class:read-only=move || !can_edit() data-testid="board-canvas">
+        <OfflineBanner/>
+        <div class="board-canvas" id="board-canvas" class:read-only=move || !can_edit() data-testid="board-canvas">
             <For each=move || store.list_ids.get() key=|id| *id let:list_id>
                 <ListColumn list_id=list_id/>
             </For>
@@ -182,6 +186,41 @@ fn BoardReady() -> impl IntoView {
             <MembersPanel on_close=move || members_open.set(false)/>
         </Show>
     }
+}
+
+/// "Skip to board": the first Tab stop of the page, so a keyboard user reaches the first card in two key
+/// presses instead of passing the top bar and the header. The top bar comes before the board in the page, so
+/// the link goes into a slot at the very start of `<body>`; it is shown only while it has the focus.
+#[component]
+fn SkipToBoard() -> impl IntoView {
+    let Some(slot) = skip_link_slot() else { return ().into_any() };
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        // The first card, or on a board without cards its first control ("Add a list", a list's title).
+        let target = util::query(".board-canvas [data-card-id]").or_else(|| util::query(".board-canvas button"));
+        if let Some(el) = target {
+            let _ = el.focus();
+        }
+    };
+    view! {
+        <Portal mount=slot>
+            <a class="skip-link" href="#board-canvas" on:click=skip>"Skip to board"</a>
+        </Portal>
+    }
+    .into_any()
+}
+
+/// The first element of `<body>`, made once and left in place (empty while no board is open).
+fn skip_link_slot() -> Option<web_sys::Element> {
+    let doc = document();
+    if let Some(slot) = doc.get_element_by_id("skip-link-slot") {
+        return Some(slot);
+    }
+    let body = doc.body()?;
+    let slot = doc.create_element("div").ok()?;
+    slot.set_id("skip-link-slot");
+    body.insert_before(&slot, body.first_child().as_ref()).ok()?;
+    Some(slot)
 }
 
 /// The card or list that follows the pointer during a drag. Always in the page and only shown or hidden:

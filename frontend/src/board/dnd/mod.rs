@@ -1,9 +1,11 @@
 //! `DragUi`: moving cards and lists by pointer (mouse, pen and touch share one path: HTML5 drag-and-drop does
-//! not fire for touch) and by keyboard (`keyboard.rs`); where a drop would land is `targets.rs`.
+//! not fire for touch) and by keyboard (`keyboard.rs`); where a drop would land is `targets.rs`, scrolling
+//! while an item is held near an edge `autoscroll.rs`.
 //!
 //! Per pointer move only three small signals change (ghost position, drop target, list drop target); the
 //! card tiles depend on `dragging`, which changes once when a drag starts and once when it ends.
 
+mod autoscroll;
 pub mod keyboard;
 mod targets;
 
@@ -12,7 +14,8 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-use self::targets::{CardTarget, ListTarget, autoscroll, card_target_at, list_target_at};
+use self::autoscroll::Autoscroll;
+use self::targets::{CardTarget, ListTarget, card_target_at, list_target_at};
 use super::store::BoardStore;
 use super::ui::{Announcer, OpenCard};
 use crate::toast::Toasts;
@@ -65,6 +68,7 @@ pub struct DragUi {
     pub dragged_card: StoredValue<Selector<Option<Uuid>>, LocalStorage>,
     pub lifted_card: StoredValue<Selector<Option<Uuid>>, LocalStorage>,
     press: StoredValue<Option<Press>, LocalStorage>,
+    autoscroll: StoredValue<Autoscroll, LocalStorage>,
     /// The board a drop changes, and where the user is told what happened.
     store: BoardStore,
     toasts: Toasts,
@@ -93,6 +97,7 @@ impl DragUi {
             list_target: RwSignal::new(None),
             keyboard,
             press: StoredValue::new_local(None),
+            autoscroll: StoredValue::new_local(Autoscroll::default()),
             store,
             toasts: expect_context::<Toasts>(),
             announcer,
@@ -201,8 +206,13 @@ pub fn pointer_move(drag: DragUi, ev: &web_sys::PointerEvent) {
     }
     ev.prevent_default();
     drag.ghost.set((x - p.grab.0, y - p.grab.1, p.size.0, p.size.1));
-    autoscroll(x, y);
-    match p.item {
+    autoscroll::follow(drag, x, y);
+    update_target(drag, p.item, x, y);
+}
+
+/// Where the held item would land with the pointer at (`x`, `y`): after a move, and after an autoscroll.
+fn update_target(drag: DragUi, item: DragItem, x: f64, y: f64) {
+    match item {
         DragItem::Card(card_id) => {
             let t = card_target_at(x, y, card_id);
             if drag.card_target.with_untracked(|c| c != &t) {
@@ -225,6 +235,7 @@ pub fn release(drag: DragUi, commit: bool) {
     if !p.active {
         return;
     }
+    autoscroll::stop(drag);
     drag.ended_at.set_value(js_sys::Date::now());
     let card_target = drag.card_target.get_untracked();
     let list_target = drag.list_target.get_untracked();

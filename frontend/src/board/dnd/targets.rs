@@ -1,5 +1,5 @@
 //! Where a drop would land, read from the page as it is drawn: the list column and the place among its cards
-//! under the pointer (or for a card held by keyboard), the place among the lists, and scrolling near edges.
+//! under the pointer (or for a card held by keyboard), and the place among the lists.
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -113,30 +113,4 @@ pub(super) fn list_target_at(x: f64, dragged: Uuid) -> Option<ListTarget> {
         (None, None) => 8.0,
     } - base;
     Some(ListTarget { after_id, left })
-}
-
-/// Near an edge of the board or of a long list, scroll so the drag can reach what is out of view.
-pub(super) fn autoscroll(x: f64, y: f64) {
-    const EDGE: f64 = 56.0;
-    const STEP: f64 = 14.0;
-    if let Some(canvas) = util::query(".board-canvas") {
-        let r = canvas.get_bounding_client_rect();
-        if x < r.left() + EDGE {
-            canvas.set_scroll_left(canvas.scroll_left() - STEP as i32);
-        } else if x > r.right() - EDGE {
-            canvas.set_scroll_left(canvas.scroll_left() + STEP as i32);
-        }
-    }
-    if let Some(doc) = document().document_element() {
-        for list in util::query_all(&doc, ".card-list") {
-            let r = list.get_bounding_client_rect();
-            if rect_contains_x(&r, x) {
-                if y < r.top() + EDGE && y > r.top() - EDGE {
-                    list.set_scroll_top(list.scroll_top() - STEP as i32);
-                } else if y > r.bottom() - EDGE && y < r.bottom() + EDGE {
-                    list.set_scroll_top(list.scroll_top() + STEP as i32);
-                }
-            }
-        }
-    }
 }
