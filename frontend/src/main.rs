@@ -6,6 +6,7 @@ mod app;
 mod auth;
 mod board;
 mod boards;
+mod dialog;
 mod route;
 mod session;
 mod toast;

@@ -67,7 +67,10 @@ async fn add_member(
     Path(board_id): Path<Uuid>,
     Json(req): Json<AddMemberRequest>,
 ) -> AppResult<(StatusCode, Json<Member>)> {
-    let username = validate_username(&req.username).map_err(|_| AppError::NotFound(Resource::User))?;
+    // Written as the member list shows it (`@bob`) is accepted too: one leading `@` is dropped.
+    let typed = req.username.trim();
+    let typed = typed.strip_prefix('@').unwrap_or(typed);
+    let username = validate_username(typed).map_err(|_| AppError::NotFound(Resource::User))?;
     refuse_owner_role(req.role)?;
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
     btx.require(Role::Admin)?;

@@ -1,14 +1,21 @@
-//! A card on the board (`CardTile`), the dialog to edit one (`CardDialog`), and `Modal`.
+//! A card on the board (`CardTile`) and the dialog to edit one (`CardDialog`), whose unsaved text is kept as
+//! a draft (`draft`) and offered for copying if the card is deleted meanwhile (`gone`).
+
+mod draft;
+mod gone;
 
 use corkboard_protocol::{Card, ErrorCode, Role, UpdateCardRequest, validate_description, validate_title};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use self::draft::Draft;
+use self::gone::CardGone;
 use super::dnd::{self, DragItem, DragUi};
 use super::store::BoardStore;
 use super::ui::{Announcer, OpenCard};
 use crate::api;
+use crate::dialog::{ConfirmDialog, Modal};
 use crate::toast::Toasts;
 
 #[component]
@@ -103,69 +110,115 @@ pub fn CardDialogHost() -> impl IntoView {
 }
 
 /// Edits a card's title and description. Saves with `expected_version`, so a change someone else made
-/// meanwhile is never silently overwritten: the conflict is explained and their text shown.
+/// meanwhile is never silently overwritten: the conflict is explained and their text shown. What is typed
+/// is kept as a draft until it is saved or discarded, so closing the dialog never loses it.
 #[component]
 fn CardDialog(card_id: Uuid) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let open_card = expect_context::<OpenCard>();
     let toasts = expect_context::<Toasts>();
-    let live = store.card(card_id);
-    let start = live.as_ref().map(|c| c.get_untracked());
-    let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
-    let close = move || {
-        open_card.0.set(None);
-        // Back to the card the dialog was opened from, so keyboard users keep their place.
-        dnd::keyboard::refocus(card_id);
-    };
-
-    let Some(start) = start else {
+    // Back to the card the dialog was opened from, so keyboard users keep their place.
+    let return_to = format!("[data-card-id=\"{card_id}\"]");
+    let Some(live) = store.card(card_id) else {
+        let close = move || open_card.0.set(None);
         return view! {
-            <Modal on_close=close label="Card">
+            <Modal on_close=close label="Card" return_to=return_to>
                 <p>"This card no longer exists."</p>
                 <div class="row end"><button class="btn" on:click=move |_| close()>"Close"</button></div>
             </Modal>
         }
         .into_any();
     };
+    let me = store.me();
+    let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
+    let start = live.get_untracked();
+    // A draft holding the card's own text (saved since, here or elsewhere) has nothing left to restore.
+    let restored = me
+        .and_then(|user| draft::load(user, card_id))
+        .filter(|d| d.title != start.title || d.description != start.description);
 
-    let title = RwSignal::new(start.title.clone());
-    let description = RwSignal::new(start.description.clone());
+    let title = RwSignal::new(restored.as_ref().map_or(start.title.clone(), |d| d.title.clone()));
+    let description = RwSignal::new(restored.as_ref().map_or(start.description.clone(), |d| d.description.clone()));
     // The version our edits are based on.
-    let base = RwSignal::new(start.clone());
+    let base = RwSignal::new(restored.as_ref().map_or(start.clone(), |d| d.base(&start)));
+    let draft_restored = RwSignal::new(restored.is_some());
     let conflict = RwSignal::new(None::<Card>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    let title_input = NodeRef::<leptos::html::Input>::new();
 
-    let live_card = move || live.as_ref().map(|c| c.get());
-    let deleted = move || {
-        store.revision.track();
-        store.card(card_id).is_none()
-    };
-    // Set before our own delete, so only someone else's is announced.
+    let live_card: Signal<Card> = live.into();
+    // Set before our own delete, so only someone else's shows the "deleted" view.
     let deleting = StoredValue::new(false);
-    Effect::new(move |was_deleted: Option<bool>| {
-        let now = deleted();
-        if now && was_deleted == Some(false) && !deleting.get_value() {
-            toasts.info("The card you had open was deleted by someone else.");
-        }
-        now
-    });
-    // Someone changed the card while the dialog is open (seen live, before we even try to save).
-    let changed_meanwhile = {
-        let live_card = live_card.clone();
-        move || {
-            live_card().is_some_and(|c| {
-                let b = base.get();
-                c.version > b.version && (c.title != b.title || c.description != b.description)
-            })
-        }
+    let gone = move || {
+        store.revision.track();
+        store.card(card_id).is_none() && !deleting.get_value()
     };
     let dirty = move || base.with(|b| title.get() != b.title || description.get() != b.description);
+
+    // Every change is kept at once; typed back to the card's own text, nothing is.
+    Effect::new(move |_| {
+        let (t, d) = (title.get(), description.get());
+        let Some(user) = me else { return };
+        base.with(|b| {
+            if t != b.title || d != b.description {
+                draft::save(user, card_id, &Draft::new(t, d, b));
+            } else {
+                draft::clear(user, card_id);
+            }
+        });
+    });
+    // A newer version with the same text (a move raises the version too) is no conflict: edit on top of it.
+    Effect::new(move |_| {
+        let c = live_card.get();
+        if base.with_untracked(|b| c.version > b.version && c.title == b.title && c.description == b.description) {
+            base.set(c);
+        }
+    });
+    // Someone changed the text while the dialog is open (seen live, before we even try to save).
+    let changed_meanwhile = move || {
+        live_card.with(|c| base.with(|b| c.version > b.version && (c.title != b.title || c.description != b.description)))
+    };
     let title_error = move || validate_title(&title.get()).err().map(|e| format!("Title {e}"));
     let desc_error = move || validate_description(&description.get()).err().map(|e| format!("Description {e}"));
 
+    // Escape, the backdrop and × close the dialog and keep the draft; saying so makes it a choice, not a loss.
+    let close = move || {
+        let kept = !gone() && can_edit() && dirty();
+        if gone() && let Some(user) = me {
+            // Its text was shown with a way to copy it; the card cannot be opened again to find the draft.
+            draft::clear(user, card_id);
+        }
+        open_card.0.set(None);
+        if kept {
+            let name = base.with_untracked(|b| b.title.clone());
+            toasts.info(format!("Your changes to “{name}” are kept as a draft. Open the card to finish them."));
+        }
+    };
+    let discard_and_close = move || {
+        if let Some(user) = me {
+            draft::clear(user, card_id);
+        }
+        open_card.0.set(None);
+    };
+    let discard_draft = move |_| {
+        let c = live_card.get_untracked();
+        title.set(c.title.clone());
+        description.set(c.description.clone());
+        base.set(c);
+        conflict.set(None);
+        draft_restored.set(false);
+        if let Some(user) = me {
+            draft::clear(user, card_id);
+        }
+        if let Some(input) = title_input.get_untracked() {
+            let _ = input.focus();
+        }
+    };
+
     let save = move |expected: i64| {
-        if title_error().is_some() || desc_error().is_some() || busy.get_untracked() {
+        if title_error().is_some() || desc_error().is_some() || busy.get_untracked() || gone() {
             return;
         }
         let b = base.get_untracked();
@@ -177,7 +230,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
             expected_version: Some(expected),
         };
         if req.title.is_none() && req.description.is_none() {
-            close();
+            discard_and_close();
             return;
         }
         busy.set(true);
@@ -185,9 +238,11 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
         spawn_local(async move {
             match api::update_card(card_id, req).await {
                 Ok(card) => {
+                    if let Some(user) = me {
+                        draft::clear(user, card_id);
+                    }
                     store.put_card(card);
                     open_card.0.set(None);
-                    dnd::keyboard::refocus(card_id);
                 }
                 Err(e) if e.is(ErrorCode::VersionConflict) => {
                     if let Some(current) = e.card.clone() {
@@ -197,6 +252,8 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                         error.set(Some(e.message));
                     }
                 }
+                // Deleted between our last look and the save: the "deleted" view says so, once.
+                Err(e) if e.is(ErrorCode::CardNotFound) => store.drop_card(card_id),
                 Err(e) => {
                     error.set(Some(e.message.clone()));
                     if e.is_unauthorized() {
@@ -223,16 +280,20 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
             save(c.version);
         }
     };
-    let delete = move |_| {
-        if !window().confirm_with_message("Delete this card? This cannot be undone.").unwrap_or(false) {
-            return;
-        }
+    let delete = Callback::new(move |()| {
         deleting.set_value(true);
         spawn_local(async move {
             match api::delete_card(card_id).await {
                 Ok(()) => {
-                    store.drop_card(card_id);
+                    if let Some(user) = me {
+                        draft::clear(user, card_id);
+                    }
                     open_card.0.set(None);
+                    store.drop_card(card_id);
+                }
+                Err(e) if e.is(ErrorCode::CardNotFound) => {
+                    deleting.set_value(false);
+                    store.drop_card(card_id);
                 }
                 Err(e) => {
                     deleting.set_value(false);
@@ -240,21 +301,34 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 }
             }
         });
-    };
+    });
+    let delete_question = Signal::derive(move || format!("Delete the card “{}”?", base.with(|b| b.title.clone())));
     let list_name =
         move || store.list_of(card_id).and_then(|l| store.list(l)).map(|l| l.title.get()).unwrap_or_default();
+    let gone_text = move || {
+        let text = format!("{}\n\n{}", title.get_untracked(), description.get_untracked());
+        text.trim_end().to_string()
+    };
 
     view! {
-        <Modal on_close=close label="Edit card">
+        <Modal on_close=close label="Edit card" return_to=return_to>
+            <div class="card-dialog-head">
+                <p class="muted small">{move || (!gone()).then(|| view! { "In list " <strong>{list_name}</strong> })}</p>
+                <button type="button" class="icon-btn" aria-label="Close" title="Close" on:click=move |_| close()>"×"</button>
+            </div>
+            <Show when=move || !gone() fallback=move || view! { <CardGone text=gone_text() on_close=close/> }>
             <form class="card-dialog" on:submit=move |ev| { ev.prevent_default(); save(base.get_untracked().version); }>
-                <p class="muted small">"In list " <strong>{list_name}</strong></p>
-                <Show when=deleted>
-                    <div class="notice notice-error" role="alert">"This card was deleted by someone else. Saving is no longer possible."</div>
+                <Show when=move || draft_restored.get() && dirty()>
+                    <div class="notice draft-notice" role="status" data-testid="draft-notice">
+                        <span>"Unsaved draft restored"</span>
+                        <span aria-hidden="true">"·"</span>
+                        <button type="button" class="link-btn" on:click=discard_draft>"Discard"</button>
+                    </div>
                 </Show>
                 <label class="field">
                     <span>"Title"</span>
                     <input class="card-dialog-title" data-testid="card-title-input" prop:value=title readonly=move || !can_edit()
-                        autofocus on:input=move |ev| title.set(event_target_value(&ev))/>
+                        node_ref=title_input data-autofocus on:input=move |ev| title.set(event_target_value(&ev))/>
                     {move || title_error().map(|e| view! { <small class="field-error">{e}</small> })}
                 </label>
                 <label class="field">
@@ -266,7 +340,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 </label>
                 <Show when=move || changed_meanwhile() && conflict.with(Option::is_none)>
                     <div class="notice" role="status">
-                        "Someone else just changed this card. Saving will ask you which version to keep."
+                        "Someone else changed this card since you started. Saving will ask you which version to keep."
                     </div>
                 </Show>
                 {move || conflict.get().map(|c| view! {
@@ -287,12 +361,16 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 <div class="row">
                     <Show when=can_edit>
-                        <button type="button" class="btn btn-ghost btn-danger-text" on:click=delete>"Delete card"</button>
+                        <button type="button" class="btn btn-ghost btn-danger-text" on:click=move |_| confirm_delete.set(true)>
+                            "Delete card"
+                        </button>
                     </Show>
                     <div class="spacer"></div>
-                    <button type="button" class="btn btn-ghost" on:click=move |_| close()>
-                        {move || if can_edit() && dirty() { "Discard" } else { "Close" }}
-                    </button>
+                    {move || if can_edit() && dirty() {
+                        view! { <button type="button" class="btn btn-ghost" on:click=move |_| discard_and_close()>"Discard changes"</button> }.into_any()
+                    } else {
+                        view! { <button type="button" class="btn btn-ghost" on:click=move |_| close()>"Close"</button> }.into_any()
+                    }}
                     <Show when=can_edit>
                         <button type="submit" class="btn btn-primary" disabled=move || busy.get() || !dirty() || conflict.with(Option::is_some)>
                             {move || if busy.get() { "Saving…" } else { "Save" }}
@@ -300,43 +378,10 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                     </Show>
                 </div>
             </form>
+            </Show>
+            <ConfirmDialog open=confirm_delete question=delete_question detail="This cannot be undone." action="Delete card"
+                on_confirm=delete/>
         </Modal>
     }
     .into_any()
-}
-
-/// A modal dialog: backdrop click or Escape closes it; focus moves into it when it opens.
-#[component]
-pub fn Modal(
-    on_close: impl Fn() + Clone + Send + Sync + 'static,
-    #[prop(into)] label: String,
-    children: Children,
-) -> impl IntoView {
-    let close_backdrop = on_close.clone();
-    let close_key = on_close.clone();
-    let node = NodeRef::<leptos::html::Div>::new();
-    // `autofocus` does nothing for elements inserted after load, so focus the first field by hand.
-    Effect::new(move |_| {
-        if let Some(el) = node.get()
-            && let Ok(Some(first)) = el.query_selector("input, textarea, button")
-            && let Ok(first) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(first)
-        {
-            let _ = first.focus();
-        }
-    });
-    let esc = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
-            close_key();
-        }
-    });
-    on_cleanup(move || esc.remove());
-    view! {
-        <div class="modal-backdrop" on:pointerdown=move |ev| {
-            if ev.target() == ev.current_target() { close_backdrop() }
-        }>
-            <div class="modal" role="dialog" aria-modal="true" aria-label=label node_ref=node>
-                {children()}
-            </div>
-        </div>
-    }
 }

@@ -11,6 +11,7 @@ use super::card::CardTile;
 use super::dnd::{self, DragItem, DragUi};
 use super::store::BoardStore;
 use crate::api;
+use crate::dialog::{self, ConfirmDialog};
 use crate::toast::Toasts;
 use crate::util;
 
@@ -60,23 +61,25 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             });
         }
     };
-    let delete_list = {
-        let title = title.clone();
-        move |_| {
-            let n = store.cards_in(list_id).len();
-            let question =
-                format!("Delete the list \"{}\" and its {n} card(s)? This cannot be undone.", title.get_untracked());
-            if !window().confirm_with_message(&question).unwrap_or(false) {
-                return;
+    let confirm_delete = RwSignal::new(false);
+    let delete_question = {
+        let (title, count) = (title.clone(), count.clone());
+        Signal::derive(move || {
+            let name = title.get();
+            match count() {
+                0 => format!("Delete the list “{name}”? It has no cards."),
+                n => format!("Delete the list “{name}” and its {}?", dialog::count(n, "card", "cards")),
             }
-            spawn_local(async move {
-                match api::delete_list(list_id).await {
-                    Ok(()) => store.drop_list(list_id),
-                    Err(e) => store.report(e, "Could not delete the list"),
-                }
-            });
-        }
+        })
     };
+    let delete_list = Callback::new(move |()| {
+        spawn_local(async move {
+            match api::delete_list(list_id).await {
+                Ok(()) => store.drop_list(list_id),
+                Err(e) => store.report(e, "Could not delete the list"),
+            }
+        });
+    });
     let on_header_down = {
         let title = title.clone();
         move |ev: leptos::ev::PointerEvent| {
@@ -121,7 +124,7 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
                 }}
                 <span class="list-count" aria-label="cards">{count}</span>
                 <Show when=can_edit>
-                    <button class="icon-btn" title="Delete list" aria-label="Delete list" on:click=delete_list.clone()>
+                    <button class="icon-btn" title="Delete list" aria-label="Delete list" on:click=move |_| confirm_delete.set(true)>
                         <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9z"/></svg>
                     </button>
                 </Show>
@@ -135,6 +138,8 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             <Show when=can_edit>
                 <AddItem what=NewItem::Card(list_id)/>
             </Show>
+            <ConfirmDialog open=confirm_delete question=delete_question detail="This cannot be undone." action="Delete list"
+                on_confirm=delete_list/>
         </section>
     }
     .into_any()

@@ -1,13 +1,16 @@
 //! The members panel: who is on the board with which role; admins invite by username, change roles and
-//! remove people. Every change goes through REST and comes back to everyone as a member event.
+//! remove people. Every change goes through REST and comes back to everyone as a member event. The panel is
+//! modal: it holds the keyboard until Escape, ×, or a click beside it closes it.
 
 use corkboard_protocol::{ErrorCode, Member, Role, validate_username};
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use super::store::BoardStore;
 use crate::api;
+use crate::dialog::{ConfirmDialog, trap_focus};
 use crate::route::{Nav, Route};
 use crate::toast::Toasts;
 use crate::util;
@@ -22,8 +25,17 @@ fn parse_role(s: &str) -> Role {
     }
 }
 
+/// How the member list shows a username (`@bob`) is also accepted when typed: one leading `@` is dropped.
+fn typed_username(raw: &str) -> &str {
+    let raw = raw.trim();
+    raw.strip_prefix('@').unwrap_or(raw)
+}
+
 #[component]
 pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let on_close = Callback::new(move |()| on_close());
+    let node = NodeRef::<Div>::new();
+    trap_focus(node, move || on_close.run(()), Some("[data-testid=members-button]".into()));
     let store = expect_context::<BoardStore>();
     let toasts = expect_context::<Toasts>();
     let nav = expect_context::<Nav>();
@@ -36,7 +48,7 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
 
     let invite = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let name = match validate_username(&username.get_untracked()) {
+        let name = match validate_username(typed_username(&username.get_untracked())) {
             Ok(n) => n,
             Err(e) => {
                 error.set(Some(format!("Username {e}")));
@@ -52,19 +64,17 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                     username.set(String::new());
                     toasts.success(format!("{name} can now open this board."));
                 }
-                Err(e) if e.is(ErrorCode::UserNotFound) => {
-                    error.set(Some(format!("No user named \"{name}\". {}", e.message)))
-                }
+                Err(e) if e.is(ErrorCode::UserNotFound) => error.set(Some(format!(
+                    "No user named “{name}”. Check the spelling, or ask them to sign up first."
+                ))),
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);
         });
     };
-    let delete_board = move |_| {
-        let q = format!("Delete the board \"{}\" for everyone? This cannot be undone.", store.title.get_untracked());
-        if !window().confirm_with_message(&q).unwrap_or(false) {
-            return;
-        }
+    let confirm_delete = RwSignal::new(false);
+    let delete_question = Signal::derive(move || format!("Delete the board “{}” for everyone?", store.title.get()));
+    let delete_board = Callback::new(move |()| {
         spawn_local(async move {
             match api::delete_board(store.board_id).await {
                 Ok(()) => {
@@ -74,13 +84,16 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                 Err(e) => store.report(e, "Could not delete the board"),
             }
         });
-    };
+    });
 
     view! {
-        <aside class="side-panel" aria-label="Members" data-testid="members-panel">
+        // A click, not a press: the release must not land on whatever is under the backdrop once it is gone.
+        <div class="side-panel-backdrop" aria-hidden="true" on:click=move |_| on_close.run(())></div>
+        <div class="side-panel" role="dialog" aria-modal="true" aria-labelledby="members-heading" tabindex="-1"
+            data-testid="members-panel" node_ref=node>
             <div class="side-panel-head">
-                <h2>"Members"</h2>
-                <button class="icon-btn" aria-label="Close members" on:click=move |_| on_close()>"×"</button>
+                <h2 id="members-heading">"Members"</h2>
+                <button class="icon-btn" aria-label="Close members" on:click=move |_| on_close.run(())>"×"</button>
             </div>
             <ul class="member-list">
                 <For each=move || store.members.get() key=|m| (m.user.id, m.role) let:member>
@@ -93,7 +106,7 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                         <h3>"Invite someone"</h3>
                         <div class="row">
                             <input placeholder="username" aria-label="Username to invite" autocapitalize="none" prop:value=username
-                                data-testid="invite-username"
+                                data-testid="invite-username" data-autofocus
                                 on:input=move |ev| { username.set(event_target_value(&ev)); error.set(None); }/>
                             <select aria-label="Role" data-testid="invite-role" on:change=move |ev| role.set(parse_role(&event_target_value(&ev)))>
                                 {ASSIGNABLE.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Editor>{r.as_str()}</option> }).collect_view()}
@@ -112,9 +125,12 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                 <dt>"Viewer"</dt><dd>"sees everything live, changes nothing"</dd>
             </dl>
             <Show when=is_owner>
-                <button class="btn btn-ghost btn-danger-text btn-sm" on:click=delete_board>"Delete this board"</button>
+                <button class="btn btn-ghost btn-danger-text btn-sm" on:click=move |_| confirm_delete.set(true)>"Delete this board"</button>
             </Show>
-        </aside>
+            <ConfirmDialog open=confirm_delete question=delete_question
+                detail="Its lists and cards are deleted for every member. This cannot be undone." action="Delete board"
+                on_confirm=delete_board/>
+        </div>
     }
 }
 
@@ -133,18 +149,16 @@ fn MemberRow(member: Member) -> impl IntoView {
             }
         });
     };
-    let name = member.user.display_name.clone();
-    let remove = move |_| {
-        if !window().confirm_with_message(&format!("Remove {name} from this board?")).unwrap_or(false) {
-            return;
-        }
+    let confirm_remove = RwSignal::new(false);
+    let remove_question = Signal::stored(format!("Remove {} from this board?", member.user.display_name));
+    let remove = Callback::new(move |()| {
         spawn_local(async move {
             match api::remove_member(store.board_id, user_id).await {
                 Ok(()) => store.drop_member(user_id),
                 Err(e) => store.report(e, "Could not remove the member"),
             }
         });
-    };
+    });
     let role = member.role;
     view! {
         <li class="member" data-testid="member">
@@ -156,16 +170,18 @@ fn MemberRow(member: Member) -> impl IntoView {
                 <small class="muted">"@"{member.user.username.clone()}</small>
             </span>
             {move || if editable() {
-                let remove = remove.clone();
                 view! {
                     <select aria-label="Role" on:change=change_role>
                         {ASSIGNABLE.iter().map(|r| view! { <option value=r.as_str() selected=*r == role>{r.as_str()}</option> }).collect_view()}
                     </select>
-                    <button class="icon-btn" aria-label="Remove from board" title="Remove from board" on:click=remove>"×"</button>
+                    <button class="icon-btn" aria-label="Remove from board" title="Remove from board"
+                        on:click=move |_| confirm_remove.set(true)>"×"</button>
                 }.into_any()
             } else {
                 view! { <span class="role-badge">{role.as_str()}</span> }.into_any()
             }}
+            <ConfirmDialog open=confirm_remove question=remove_question
+                detail="They can no longer open it; an admin can invite them again." action="Remove" on_confirm=remove/>
         </li>
     }
 }

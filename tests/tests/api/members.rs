@@ -172,6 +172,21 @@ async fn adding_an_unknown_username_is_user_not_found() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_username_typed_as_the_member_list_shows_it_with_an_at_sign_is_accepted() {
+    let app = spawn_app().await;
+    let (ann, bob) = (app.register("ann").await, app.register("bob").await);
+    let board = app.create_board(&ann, "Plans").await;
+    let path = format!("/api/boards/{}/members", board.id);
+
+    let twice = app.call(Method::POST, &path, Some(&ann), Some(json!({"username": "@@bob", "role": "viewer"}))).await;
+    let member: Member =
+        app.expect(StatusCode::CREATED, Method::POST, &path, &ann, json!({"username": " @Bob ", "role": "viewer"})).await;
+
+    assert_error(&twice, StatusCode::NOT_FOUND, ErrorCode::UserNotFound);
+    assert_eq!((member.user.id, member.role), (bob.id, Role::Viewer));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_or_removing_someone_who_is_not_a_member_is_member_not_found() {
     let app = spawn_app().await;
     let (ann, bob) = (app.register("ann").await, app.register("bob").await);
