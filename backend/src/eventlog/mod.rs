@@ -191,7 +191,7 @@ impl BoardTx {
             .await?;
         }
         for (change, audience) in std::mem::take(&mut self.user_doorbells) {
-            user_boards::ring(&mut *self.tx, self.board_id, change, audience).await?;
+            user_boards::ring(&mut self.tx, self.board_id, change, audience).await?;
         }
         self.tx.commit().await?;
         metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment((self.seq - self.base_seq) as u64);

@@ -3,14 +3,12 @@
 //! streams that are open (an entry leaves with its stream, a user's map with their last stream).
 
 use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use bytes::Bytes;
 use corkboard_protocol::{BoardChange, MY_BOARDS_EVENT, MY_BOARDS_REFETCH, MyBoardsChange};
 use sqlx::PgPool;
@@ -22,7 +20,7 @@ use uuid::Uuid;
 use super::hub::lock;
 use super::metrics::{OpenGuard, Transport};
 use super::slots::UserSlot;
-use super::sse::KEEP_ALIVE;
+use super::sse::{KEEP_ALIVE, event_stream};
 use crate::auth::{authenticate, check_origin, credential, sessions};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -195,16 +193,10 @@ pub(super) async fn stream(State(state): State<AppState>, headers: HeaderMap) ->
         _open: OpenGuard::new(Transport::Sse),
         _slot: slot,
     };
-    let body = Body::from_stream(futures_util::stream::unfold(stream, |mut stream| async move {
+    Ok(event_stream(futures_util::stream::unfold(stream, |mut stream| async move {
         let chunk = stream.next_chunk().await?;
-        Some((Ok::<_, Infallible>(chunk), stream))
-    }));
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+        Some((chunk, stream))
+    })))
 }
 
 struct MyBoardsStream {
