@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::{TokenKeys, hash_password};
 use crate::config::{Config, ConfigError};
-use crate::realtime::Hub;
+use crate::realtime::{Hub, UserStreams};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +23,8 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// This instance's realtime hub: the boards being watched and their subscribers.
     pub hub: Hub,
+    /// This instance's "my boards" streams, by user.
+    pub user_streams: UserStreams,
     /// Cancelled when the server shuts down: sockets close with 1001, streams end, the listener stops.
     pub shutdown: CancellationToken,
 }
@@ -43,6 +45,7 @@ impl AppState {
             hash_password(uuid::Uuid::now_v7().to_string()).await.map_err(|e| StartupError::Hasher(e.to_string()))?;
         Ok(Self {
             hub: Hub::new(db.clone(), config.max_streams_per_user as usize),
+            user_streams: UserStreams::default(),
             shutdown: CancellationToken::new(),
             db,
             config: Arc::new(config),

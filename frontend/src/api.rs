@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use corkboard_protocol::{
     AddMemberRequest, AuthResponse, Board, BoardsResponse, Card, CreateBoardRequest, CreateCardRequest,
-    CreateListRequest, ErrorBody, ErrorCode, List, LoginRequest, MeResponse, Member, MoveCardRequest, MoveCardResponse,
-    MoveListRequest, Placement, RegisterRequest, Role, Snapshot, UpdateBoardRequest, UpdateCardRequest,
-    UpdateListRequest, UpdateMemberRequest,
+    CreateListRequest, ErrorBody, ErrorCode, List, LoginRequest, Member, MoveCardRequest, MoveCardResponse,
+    MoveListRequest, Placement, RegisterRequest, Role, SessionResponse, Snapshot, UpdateBoardRequest,
+    UpdateCardRequest, UpdateListRequest, UpdateMemberRequest,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -171,9 +171,13 @@ pub async fn logout() -> Result<(), ApiError> {
     call("POST", "/api/auth/logout", None).await
 }
 
-pub async fn me() -> Result<MeResponse, ApiError> {
-    get("/api/auth/me").await
+/// Who is signed in, if anyone: 200 either way, so a visitor's page load logs no error.
+pub async fn session() -> Result<SessionResponse, ApiError> {
+    get("/api/auth/session").await
 }
+
+/// The "my boards" stream (`GET /api/me/events`, SSE).
+pub const MY_BOARDS_EVENTS: &str = "/api/me/events";
 
 // --- boards and members --------------------------------------------------------------------------------------
 

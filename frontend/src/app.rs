@@ -22,10 +22,10 @@ pub fn App() -> impl IntoView {
     provide_context(toasts);
     provide_context(session);
 
+    // Asked once, quietly: the answer is 200 for a visitor too, so a signed-out load logs no error.
     spawn_local(async move {
-        match api::me().await {
-            Ok(me) => session.user.set(Some(me.user)),
-            Err(e) if e.is_unauthorized() => {}
+        match api::session().await {
+            Ok(answer) => session.user.set(answer.user),
             Err(e) => toasts.error(e.message),
         }
         session.checked.set(true);
@@ -47,10 +47,14 @@ pub fn App() -> impl IntoView {
     });
 
     let screen = move || {
-        if !session.checked.get() {
+        // Until the effect above has sent the visitor where they belong, draw no screen: a board list drawn
+        // for nobody would ask the server for boards and get a 401.
+        let route = nav.route.get();
+        let misplaced = route.needs_auth() != session.user.with(Option::is_some);
+        if !session.checked.get() || misplaced {
             return view! { <div class="splash" aria-busy="true"><div class="spinner"></div></div> }.into_any();
         }
-        match nav.route.get() {
+        match route {
             Route::SignIn => view! { <SignIn/> }.into_any(),
             Route::SignUp => view! { <SignUp/> }.into_any(),
             Route::Boards => view! { <BoardsPage/> }.into_any(),

@@ -1,4 +1,6 @@
-//! "My boards": the boards the user is a member of, and a form to start a new one.
+//! "My boards": the boards the user is a member of, kept live (`live`), and a form to start a new one.
+
+mod live;
 
 use corkboard_protocol::{BoardSummary, validate_title};
 use leptos::prelude::*;
@@ -19,10 +21,20 @@ pub fn BoardsPage() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let title_error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Reads may overlap (a change arriving while the page loads); only the newest one's answer is shown.
+    let latest_read = StoredValue::new(0u64);
 
     let load = move || {
+        let read = latest_read.try_update_value(|n| {
+            *n += 1;
+            *n
+        });
         spawn_local(async move {
-            match api::boards().await {
+            let answer = api::boards().await;
+            if latest_read.try_get_value() != read {
+                return;
+            }
+            match answer {
                 Ok(r) => {
                     load_error.set(None);
                     boards.set(Some(r.boards));
@@ -33,6 +45,7 @@ pub fn BoardsPage() -> impl IntoView {
         })
     };
     load();
+    live::watch(load);
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

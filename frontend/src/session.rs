@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::route::{Nav, Route};
 use crate::toast::Toasts;
 
-/// Who is signed in. `checked` turns true once `/api/auth/me` has answered, so a signed-in user never sees
+/// Who is signed in. `checked` turns true once `/api/auth/session` has answered, so a signed-in user never sees
 /// the sign-in form flash by on load.
 #[derive(Clone, Copy)]
 pub struct Session {

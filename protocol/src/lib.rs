@@ -11,10 +11,12 @@ mod errors;
 mod events;
 mod frames;
 mod limits;
+mod my_boards;
 pub use errors::*;
 pub use events::*;
 pub use frames::*;
 pub use limits::*;
+pub use my_boards::*;
 
 /// Timestamps travel as RFC 3339 strings.
 pub type Timestamp = OffsetDateTime;
@@ -59,6 +61,13 @@ pub struct AuthResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeResponse {
     pub user: User,
+}
+
+/// Answer to `GET /api/auth/session`: the signed-in user, or `None` for anyone else (always 200).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionResponse {
+    pub user: Option<User>,
 }
 
 // ---------------------------------------------------------------------------------------------------------------

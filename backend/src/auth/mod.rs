@@ -14,12 +14,12 @@ pub use token::TokenKeys;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use corkboard_protocol::{
-    AuthResponse, LoginRequest, MeResponse, RegisterRequest, User, validate_display_name, validate_password,
-    validate_username,
+    AuthResponse, LoginRequest, MeResponse, RegisterRequest, SessionResponse, User, validate_display_name,
+    validate_password, validate_username,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -31,7 +31,7 @@ use crate::http::extract::Json;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(register, login, logout, me))]
+#[openapi(paths(register, login, logout, me, session))]
 pub struct Api;
 
 pub fn router() -> Router<AppState> {
@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
+        .route("/api/auth/session", get(session))
 }
 
 #[utoipa::path(
@@ -156,11 +157,35 @@ async fn logout(State(state): State<AppState>, auth: AuthUser) -> AppResult<Resp
     security(("bearer" = []), ("cookie" = [])),
 )]
 async fn me(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<MeResponse>> {
-    let user = sqlx::query_as!(User, "select id, username, display_name from users where id = $1", auth.user_id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let user = load_user(&state, auth.user_id).await?.ok_or(AppError::Unauthorized)?;
     Ok(Json(MeResponse { user }))
+}
+
+/// "Is anyone signed in?" without an error status: a page asks this on every load, and browsers log each 401
+/// as a console error.
+#[utoipa::path(
+    get,
+    path = "/api/auth/session",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user, or null when the request carries no live session", body = corkboard_protocol::SessionResponse),
+        (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
+    ),
+)]
+async fn session(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Json<SessionResponse>> {
+    let Some((token, via_cookie)) = credential(&headers) else { return Ok(Json(SessionResponse { user: None })) };
+    let user = match authenticate(&state, token, via_cookie).await {
+        Ok(auth) => load_user(&state, auth.user_id).await?,
+        Err(AppError::Unauthorized) => None,
+        Err(err) => return Err(err),
+    };
+    Ok(Json(SessionResponse { user }))
+}
+
+async fn load_user(state: &AppState, user_id: Uuid) -> AppResult<Option<User>> {
+    Ok(sqlx::query_as!(User, "select id, username, display_name from users where id = $1", user_id)
+        .fetch_optional(&state.db)
+        .await?)
 }
 
 async fn start_session(state: &AppState, tx: &mut sqlx::PgConnection, user_id: Uuid) -> AppResult<String> {

@@ -2,9 +2,14 @@
 //! a board runs in a `BoardTx`: it locks the board row (which orders all writes of one board), checks the
 //! caller's membership, appends one event per change with the board's next seq, and on commit rings the
 //! doorbell. This is the one place where "an event was committed" is announced; the card move writes its event
-//! in a statement of its own, with a seq taken here (`seq_for_own_statement`).
+//! in a statement of its own, with a seq taken here (`seq_for_own_statement`). A change that alters someone's list
+//! of boards also rings the `user_boards` doorbell (`user_boards`), asked for with `ring_users`.
 
-use corkboard_protocol::{ErrorCode, Event, EventKind, Role};
+mod user_boards;
+
+pub use user_boards::{Audience, USER_BOARDS_CHANNEL, parse as parse_user_boards};
+
+use corkboard_protocol::{BoardChange, ErrorCode, Event, EventKind, Role};
 use serde::Deserialize;
 use serde::de::value::StrDeserializer;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -38,6 +43,8 @@ pub struct BoardTx {
     seq: i64,
     /// Events appended so far, written by `commit` in the statement that advances the seq.
     pending: Vec<PendingEvent>,
+    /// `user_boards` doorbells to ring at commit.
+    user_doorbells: Vec<(BoardChange, Audience)>,
 }
 
 /// The locked board row and the actor's role on it (`None` for a stranger).
@@ -105,7 +112,7 @@ impl BoardTx {
         let locked = locked.ok_or(AppError::NotFound(missing))?;
         let role = locked.role.ok_or(AppError::NotFound(missing))?;
         let (board_id, seq) = (locked.board_id, locked.seq);
-        Ok(Self { tx, board_id, actor_id, role, base_seq: seq, seq, pending: Vec::new() })
+        Ok(Self { tx, board_id, actor_id, role, base_seq: seq, seq, pending: Vec::new(), user_doorbells: Vec::new() })
     }
 
     /// Refuses the change unless the actor's role is at least `min`.
@@ -136,6 +143,11 @@ impl BoardTx {
             client_op_id: client_op_id.map(str::to_owned),
         });
         self.seq
+    }
+
+    /// Rings the `user_boards` doorbell for `audience` when this transaction commits: their list of boards changed.
+    pub fn ring_users(&mut self, change: BoardChange, audience: Audience) {
+        self.user_doorbells.push((change, audience));
     }
 
     /// The seq the next appended event will get.
@@ -177,6 +189,9 @@ impl BoardTx {
             )
             .execute(&mut *self.tx)
             .await?;
+        }
+        for (change, audience) in std::mem::take(&mut self.user_doorbells) {
+            user_boards::ring(&mut self.tx, self.board_id, change, audience).await?;
         }
         self.tx.commit().await?;
         metrics::counter!(crate::telemetry::EVENTS_COMMITTED).increment((self.seq - self.base_seq) as u64);

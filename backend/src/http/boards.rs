@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use corkboard_protocol::{
-    Board, BoardSummary, BoardsResponse, Card, CreateBoardRequest, EventKind, List, Role, Snapshot, UpdateBoardRequest,
-    validate_title,
+    Board, BoardChange, BoardSummary, BoardsResponse, Card, CreateBoardRequest, EventKind, List, Role, Snapshot,
+    UpdateBoardRequest, validate_title,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use super::extract::{Json, Path};
 use super::members::{self, load_members, member_role};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
-use crate::eventlog::BoardTx;
+use crate::eventlog::{Audience, BoardTx};
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -158,6 +158,7 @@ async fn update_board(
     board.seq = btx.next_seq();
     board.updated_at = time::OffsetDateTime::now_utc();
     btx.emit(&EventKind::BoardUpdated { board: board.clone() }, None);
+    btx.ring_users(BoardChange::Updated, Audience::Members);
     btx.commit().await?;
     Ok(Json(board))
 }
@@ -184,6 +185,7 @@ async fn delete_board(
     // Soft delete: the board disappears for everyone, but its log keeps `board_deleted` for the open sockets.
     sqlx::query!("update boards set deleted_at = now() where id = $1", board_id).execute(btx.conn()).await?;
     btx.emit(&EventKind::BoardDeleted {}, None);
+    btx.ring_users(BoardChange::Deleted, Audience::Members);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

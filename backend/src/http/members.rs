@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use corkboard_protocol::{
-    AddMemberRequest, EventKind, Member, MembersResponse, Role, UpdateMemberRequest, User, validate_username,
+    AddMemberRequest, BoardChange, EventKind, Member, MembersResponse, Role, UpdateMemberRequest, User,
+    validate_username,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use super::extract::{Json, Path};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource, unique_violation};
-use crate::eventlog::BoardTx;
+use crate::eventlog::{Audience, BoardTx};
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -95,6 +96,7 @@ async fn add_member(
     }
     let member = Member { user, role: req.role };
     btx.emit(&EventKind::MemberAdded { member: member.clone() }, None);
+    btx.ring_users(BoardChange::Added, Audience::User(member.user.id));
     btx.commit().await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
@@ -138,6 +140,7 @@ async fn update_member(
     let member =
         Member { user: User { id: row.id, username: row.username, display_name: row.display_name }, role: req.role };
     btx.emit(&EventKind::MemberUpdated { member: member.clone() }, None);
+    btx.ring_users(BoardChange::Updated, Audience::User(user_id));
     btx.commit().await?;
     Ok(Json(member))
 }
@@ -172,6 +175,7 @@ async fn remove_member(
         .await?;
     // Sockets of the removed member on this board are closed (4003) when this event reaches them.
     btx.emit(&EventKind::MemberRemoved { user_id }, None);
+    btx.ring_users(BoardChange::Removed, Audience::User(user_id));
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

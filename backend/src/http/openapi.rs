@@ -74,6 +74,7 @@ mod tests {
             "delete /api/cards/{card_id}",
             "delete /api/lists/{list_id}",
             "get /api/auth/me",
+            "get /api/auth/session",
             "get /api/boards",
             "get /api/boards/{board_id}",
             "get /api/boards/{board_id}/members",

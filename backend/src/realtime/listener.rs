@@ -1,6 +1,7 @@
 //! The instance's Postgres listener: LISTENs on `board_events` (doorbells → the hub's pumps) and
-//! `session_revoked` (logouts → close `SESSION_REVOKED`). It reconnects by itself, and after every (re)connect it
-//! wakes every watched board and re-checks every open session, so nothing committed while it was away is missed.
+//! `session_revoked` (logouts → close `SESSION_REVOKED`) and `user_boards` (→ the "my boards" streams). It
+//! reconnects by itself, and after every (re)connect it wakes every watched board, tells every "my boards" stream
+//! to refetch, and re-checks every open session, so nothing committed while it was away is missed.
 
 use std::time::Duration;
 
@@ -9,13 +10,14 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::hub::Hub;
+use super::user_stream::UserStreams;
 use crate::auth::SESSION_REVOKED_CHANNEL;
-use crate::eventlog::{BOARD_EVENTS_CHANNEL, parse_doorbell};
+use crate::eventlog::{BOARD_EVENTS_CHANNEL, USER_BOARDS_CHANNEL, parse_doorbell, parse_user_boards};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-pub(super) async fn run(hub: Hub, database_url: String, shutdown: CancellationToken) {
+pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shutdown: CancellationToken) {
     let mut backoff = FIRST_BACKOFF;
     let mut connected_before = false;
     loop {
@@ -40,11 +42,16 @@ pub(super) async fn run(hub: Hub, database_url: String, shutdown: CancellationTo
             tracing::info!("listening for board events again; catching up from the log");
         }
         connected_before = true;
-        // Now that we listen, read what committed before: every watched board from its last pushed seq, and
-        // every open session (a logout while we were away rang no bell here).
+        // Now that we listen, read what committed before: every watched board from its last pushed seq, every
+        // "my boards" list (its doorbells rang for nobody here), and every open session (a logout while we were
+        // away rang no bell here either).
         hub.ring_all();
+        users.refetch_all();
         if let Err(err) = hub.recheck_sessions().await {
             tracing::warn!(error = %err, "cannot re-check the open sessions");
+        }
+        if let Err(err) = users.recheck_sessions(hub.db()).await {
+            tracing::warn!(error = %err, "cannot re-check the sessions of the my-boards streams");
         }
         loop {
             let received = tokio::select! {
@@ -52,7 +59,7 @@ pub(super) async fn run(hub: Hub, database_url: String, shutdown: CancellationTo
                 received = listener.try_recv() => received,
             };
             match received {
-                Ok(Some(notification)) => dispatch(&hub, notification.channel(), notification.payload()),
+                Ok(Some(notification)) => dispatch(&hub, &users, notification.channel(), notification.payload()),
                 // The connection was lost. Start over on a fresh one, so the catch-up above runs after LISTEN.
                 Ok(None) => {
                     tracing::warn!("lost the Postgres listener connection");
@@ -74,11 +81,11 @@ pub(super) async fn run(hub: Hub, database_url: String, shutdown: CancellationTo
 
 async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect(database_url).await?;
-    listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL]).await?;
+    listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL, USER_BOARDS_CHANNEL]).await?;
     Ok(listener)
 }
 
-fn dispatch(hub: &Hub, channel: &str, payload: &str) {
+fn dispatch(hub: &Hub, users: &UserStreams, channel: &str, payload: &str) {
     if channel == BOARD_EVENTS_CHANNEL {
         match parse_doorbell(payload) {
             Some((board_id, seq)) => hub.ring(board_id, seq),
@@ -86,8 +93,16 @@ fn dispatch(hub: &Hub, channel: &str, payload: &str) {
         }
     } else if channel == SESSION_REVOKED_CHANNEL {
         match payload.parse::<Uuid>() {
-            Ok(session_id) => hub.revoke_session(session_id),
+            Ok(session_id) => {
+                hub.revoke_session(session_id);
+                users.revoke_session(session_id);
+            }
             Err(_) => tracing::warn!(payload, "a session_revoked notification that does not parse"),
+        }
+    } else if channel == USER_BOARDS_CHANNEL {
+        match parse_user_boards(payload) {
+            Some((board_id, change, user_ids)) => users.notify(&user_ids, board_id, change),
+            None => tracing::warn!(payload, "a user_boards doorbell that does not parse"),
         }
     }
 }

@@ -22,6 +22,8 @@
 //! - Closes: logout → `SESSION_REVOKED` (NOTIFY `session_revoked`, and a re-check of every open session after
 //!   the listener reconnects), `member_removed` → `MEMBERSHIP_REVOKED` after that event, `board_deleted` →
 //!   `BOARD_DELETED` after that event, shutdown → `GOING_AWAY`. An SSE stream just ends in those cases.
+//! - "My boards" (`user_stream.rs`, `GET /api/me/events`): one SSE stream per open boards page, told by the
+//!   `user_boards` doorbell that the user's list of boards changed; `refetch` after a listener reconnect.
 
 mod admission;
 mod feed;
@@ -32,6 +34,7 @@ mod metrics;
 mod slots;
 mod sse;
 mod subscription;
+mod user_stream;
 mod ws;
 
 use std::time::Duration;
@@ -44,6 +47,7 @@ pub use feed::MAX_REPLAY;
 pub use hub::{Hub, QUEUE_CAPACITY};
 pub use metrics::HubStats;
 pub use subscription::Subscriber;
+pub use user_stream::UserStreams;
 
 use crate::state::AppState;
 
@@ -51,12 +55,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/boards/{board_id}/ws", get(ws::upgrade))
         .route("/api/boards/{board_id}/events", get(sse::stream))
+        .route("/api/me/events", get(user_stream::stream))
 }
 
 /// Starts the background work of an instance: the Postgres listener. It stops when `state.shutdown` is
 /// cancelled.
 pub fn start(state: &AppState) -> JoinHandle<()> {
-    tokio::spawn(listener::run(state.hub.clone(), state.config.database_url.clone(), state.shutdown.clone()))
+    tokio::spawn(listener::run(
+        state.hub.clone(),
+        state.user_streams.clone(),
+        state.config.database_url.clone(),
+        state.shutdown.clone(),
+    ))
 }
 
 /// After `state.shutdown` was cancelled: waits (at most `grace`) until every socket has sent its close 1001.

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use corkboard_protocol::close_code;
+use futures_util::{Stream, StreamExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -45,17 +46,21 @@ pub(super) async fn stream(
     }
     let open = OpenGuard::new(Transport::Sse);
     let stream = SseStream { feed, shutdown: state.shutdown.clone(), _open: open, _slot: slot };
-    let body = Body::from_stream(futures_util::stream::unfold(stream, |mut stream| async move {
+    Ok(event_stream(futures_util::stream::unfold(stream, |mut stream| async move {
         let chunk = stream.next_chunk().await?;
-        Some((Ok::<_, Infallible>(chunk), stream))
-    }));
-    let mut response = body.into_response();
+        Some((chunk, stream))
+    })))
+}
+
+/// A `text/event-stream` response sending `chunks` as they come (the board streams and the "my boards" stream).
+pub(super) fn event_stream(chunks: impl Stream<Item = Bytes> + Send + 'static) -> Response {
+    let mut response = Body::from_stream(chunks.map(Ok::<_, Infallible>)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Tells nginx-like proxies not to buffer the stream.
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    response
 }
 
 struct SseStream {
