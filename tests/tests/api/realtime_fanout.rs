@@ -29,7 +29,7 @@ async fn read_through(socket: &mut BoardSocket, from_seq: i64, last_seq: i64) ->
     events
 }
 
-/// Moves a card through the instance at `addr` (REST); true when it moved, false on 409 stale_position.
+/// Moves a card through the instance at `addr` (REST); true when it moved, false on a 409.
 async fn rest_move(
     app: &TestApp,
     addr: SocketAddr,
