@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use corkboard_protocol::ClientMsg;
+use corkboard_protocol::{ClientMsg, MoveTarget};
 use uuid::Uuid;
 
 use crate::client::{Api, Dialer, User};
@@ -23,12 +23,12 @@ impl BoardSetup {
 
     /// Mover `m`'s `n`-th move: its own card to the other list, first (the card starts in list 0).
     pub fn move_frame(&self, m: usize, n: usize, op: &str) -> String {
-        let msg = ClientMsg::MoveCard {
-            client_op_id: op.to_owned(),
-            card_id: self.cards[m % self.cards.len()],
-            list_id: self.lists[(n + 1) % 2],
-            after_id: None,
-        };
+        let msg = ClientMsg::move_card(
+            op.to_owned(),
+            self.cards[m % self.cards.len()],
+            self.lists[(n + 1) % 2],
+            MoveTarget::First,
+        );
         serde_json::to_string(&msg).unwrap_or_default()
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use corkboard_protocol::Card;
+use corkboard_protocol::{Card, MoveTarget};
 use uuid::Uuid;
 
 use crate::Model;
@@ -14,7 +14,8 @@ pub struct PendingMove {
     pub op_id: String,
     pub card_id: Uuid,
     pub list_id: Uuid,
-    pub after_id: Option<Uuid>,
+    /// Where the user dropped it, as an intent the server resolves against the list as it is by then.
+    pub to: MoveTarget,
     /// The seq the server acked it with: it is confirmed once the state includes that seq.
     pub acked_seq: Option<i64>,
 }
@@ -67,7 +68,7 @@ impl Model {
                 ids.retain(|id| *id != m.card_id);
             }
             if let Some(ids) = cards.get_mut(&m.list_id) {
-                let at = insert_index(ids, m.after_id);
+                let at = landing_index(ids, m.to);
                 ids.insert(at, m.card_id);
             }
         }
@@ -75,7 +76,21 @@ impl Model {
     }
 }
 
-/// Where "right after `after_id`" is: first for `None`, at the end when that sibling is gone.
+/// Where a moved card lands among `siblings` (the list's cards without it), by the server's rule (API.md,
+/// "Card moves"): right after `after_id` if it is there, else right before `before_id` if that is, else last.
+/// A pending move is drawn where the server will put it, even when its neighbours moved meanwhile.
+pub fn landing_index(siblings: &[Uuid], to: MoveTarget) -> usize {
+    let at = |id: Uuid| siblings.iter().position(|s| *s == id);
+    match to {
+        MoveTarget::First => 0,
+        MoveTarget::End => siblings.len(),
+        MoveTarget::After { after_id, before_id } => {
+            at(after_id).map(|i| i + 1).or_else(|| before_id.and_then(at)).unwrap_or(siblings.len())
+        }
+    }
+}
+
+/// Where "right after `after_id`" is among the lists: first for `None`, at the end when that list is gone.
 fn insert_index(ids: &[Uuid], after_id: Option<Uuid>) -> usize {
     match after_id {
         None => 0,
@@ -96,28 +111,63 @@ mod tests {
         assert_eq!(layout.cards[&id(2)], vec![id(20)]);
     }
 
+    fn pending(op: &str, card: u8, list: u8, to: MoveTarget) -> PendingMove {
+        PendingMove { op_id: op.into(), card_id: id(card), list_id: id(list), to, acked_seq: None }
+    }
+
+    fn between(after: u8, before: Option<u8>) -> MoveTarget {
+        MoveTarget::After { after_id: id(after), before_id: before.map(id) }
+    }
+
     #[test]
     fn pending_moves_are_laid_over_the_confirmed_order_in_the_order_they_were_made() {
-        let pending = vec![
-            PendingMove { op_id: "a".into(), card_id: id(10), list_id: id(2), after_id: Some(id(20)), acked_seq: None },
-            PendingMove { op_id: "b".into(), card_id: id(12), list_id: id(2), after_id: None, acked_seq: None },
-        ];
+        let pending = vec![pending("a", 10, 2, between(20, None)), pending("b", 12, 2, MoveTarget::First)];
         let layout = model().layout(&pending, &[]);
         assert_eq!(layout.cards[&id(1)], vec![id(11)]);
         assert_eq!(layout.cards[&id(2)], vec![id(12), id(20), id(10)]);
     }
 
     #[test]
-    fn a_pending_move_after_a_card_that_is_gone_lands_at_the_end() {
-        let pending = vec![PendingMove {
-            op_id: "a".into(),
-            card_id: id(10),
-            list_id: id(2),
-            after_id: Some(id(99)),
-            acked_seq: None,
-        }];
-        let layout = model().layout(&pending, &[]);
-        assert_eq!(layout.cards[&id(2)], vec![id(20), id(10)]);
+    fn the_edges_of_a_list_never_go_stale() {
+        // List 1 is 10, 11, 12; list 2 is 20.
+        let end = vec![pending("a", 20, 1, MoveTarget::End)];
+        assert_eq!(model().layout(&end, &[]).cards[&id(1)], vec![id(10), id(11), id(12), id(20)]);
+        let first = vec![pending("a", 20, 1, MoveTarget::First)];
+        assert_eq!(model().layout(&first, &[]).cards[&id(1)], vec![id(20), id(10), id(11), id(12)]);
+        // Moving a card to the end of its own list.
+        let own = vec![pending("a", 10, 1, MoveTarget::End)];
+        assert_eq!(model().layout(&own, &[]).cards[&id(1)], vec![id(11), id(12), id(10)]);
+    }
+
+    #[test]
+    fn a_drop_between_two_cards_lands_after_the_upper_else_before_the_lower_else_last() {
+        // Both neighbours there: right after the upper one.
+        let both = vec![pending("a", 20, 1, between(10, Some(11)))];
+        assert_eq!(model().layout(&both, &[]).cards[&id(1)], vec![id(10), id(20), id(11), id(12)]);
+        // The upper one left the list (here: it moved to list 2 first): right before the lower one.
+        let upper_gone = vec![pending("a", 10, 2, MoveTarget::End), pending("b", 20, 1, between(10, Some(12)))];
+        assert_eq!(model().layout(&upper_gone, &[]).cards[&id(1)], vec![id(11), id(20), id(12)]);
+        // The upper one is unknown and there was no lower one: last.
+        let gone = vec![pending("a", 10, 2, between(99, None))];
+        assert_eq!(model().layout(&gone, &[]).cards[&id(2)], vec![id(20), id(10)]);
+        // Both gone: last.
+        let both_gone = vec![pending("a", 20, 1, between(98, Some(99)))];
+        assert_eq!(model().layout(&both_gone, &[]).cards[&id(1)], vec![id(10), id(11), id(12), id(20)]);
+        // The upper one moved within the list: still right after it, wherever it is now.
+        let upper_moved = vec![pending("a", 10, 1, MoveTarget::End), pending("b", 20, 1, between(10, Some(11)))];
+        assert_eq!(model().layout(&upper_moved, &[]).cards[&id(1)], vec![id(11), id(12), id(10), id(20)]);
+    }
+
+    #[test]
+    fn landing_index_is_the_rule_of_the_contract() {
+        let siblings = [id(1), id(2), id(3)];
+        assert_eq!(landing_index(&siblings, MoveTarget::First), 0);
+        assert_eq!(landing_index(&siblings, MoveTarget::End), 3);
+        assert_eq!(landing_index(&siblings, between(1, Some(2))), 1);
+        assert_eq!(landing_index(&siblings, between(9, Some(2))), 1);
+        assert_eq!(landing_index(&siblings, between(9, Some(8))), 3);
+        assert_eq!(landing_index(&siblings, between(3, None)), 3);
+        assert_eq!(landing_index(&[], between(3, Some(4))), 0);
     }
 
     #[test]

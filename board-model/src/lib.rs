@@ -11,7 +11,7 @@ use std::fmt;
 use corkboard_protocol::{Board, Card, Event, EventKind, List, Member, Snapshot};
 use uuid::Uuid;
 
-pub use layout::{Layout, PendingListMove, PendingMove};
+pub use layout::{Layout, PendingListMove, PendingMove, landing_index};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {

@@ -45,15 +45,27 @@ pub enum ServerMsg {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
+    /// The place fields are those of `MoveCardRequest`; build one with `ClientMsg::move_card`.
     MoveCard {
         client_op_id: String,
         card_id: Uuid,
         list_id: Uuid,
-        /// Required; `null` puts the card first.
-        #[serde(deserialize_with = "deserialize_required_nullable")]
-        after_id: Option<Uuid>,
+        #[serde(default, deserialize_with = "deserialize_present_nullable", skip_serializing_if = "Option::is_none")]
+        after_id: Option<Option<Uuid>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<ListEdge>,
     },
     Ping,
+}
+
+impl ClientMsg {
+    /// A `move_card` frame.
+    pub fn move_card(client_op_id: String, card_id: Uuid, list_id: Uuid, target: MoveTarget) -> Self {
+        let (after_id, before_id, position) = target.fields();
+        ClientMsg::MoveCard { client_op_id, card_id, list_id, after_id, before_id, position }
+    }
 }
 
 /// WebSocket close codes of the protocol.

@@ -338,16 +338,92 @@ pub struct UpdateCardRequest {
     pub expected_version: Option<i64>,
 }
 
+/// The edge of a list a card was dropped at: places that never go stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ListEdge {
+    First,
+    End,
+}
+
+/// Where a moved card is meant to go, read from the wire fields (`MoveCardRequest::target`). The server and
+/// the clients' layout resolve it by one rule (API.md, "Card moves"): `First` and `End` always exist; `After`
+/// lands right after `after_id` if it is still in the list, else right before `before_id` if that is, else last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MoveTarget {
+    First,
+    End,
+    After { after_id: Uuid, before_id: Option<Uuid> },
+}
+
+/// The wire fields of a move's place: `position`, or `after_id` (`Some(None)` is `null`) with `before_id`.
+pub type MovePlaceFields = (Option<Option<Uuid>>, Option<Uuid>, Option<ListEdge>);
+
+impl MoveTarget {
+    /// Reads the place of a move from its wire fields; `Err((field, problem))` for a combination that names no
+    /// place.
+    pub fn from_fields((after_id, before_id, position): MovePlaceFields) -> Result<Self, (&'static str, &'static str)> {
+        match (position, after_id, before_id) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err(("position", "must come alone, without after_id and before_id"))
+            }
+            (Some(ListEdge::First), None, None) => Ok(MoveTarget::First),
+            (Some(ListEdge::End), None, None) => Ok(MoveTarget::End),
+            (None, None, _) => Err(("after_id", "is required unless position is given (null puts the card first)")),
+            (None, Some(None), _) => Ok(MoveTarget::First),
+            (None, Some(Some(after_id)), before_id) => Ok(MoveTarget::After { after_id, before_id }),
+        }
+    }
+
+    /// The wire fields that say this place: `position` for the edges, else `after_id` and `before_id`.
+    pub fn fields(self) -> MovePlaceFields {
+        match self {
+            MoveTarget::First => (None, None, Some(ListEdge::First)),
+            MoveTarget::End => (None, None, Some(ListEdge::End)),
+            MoveTarget::After { after_id, before_id } => (Some(Some(after_id)), before_id, None),
+        }
+    }
+}
+
+/// A field that may be absent (`None`) or `null` (`Some(None)`), which serde would otherwise not tell apart.
+pub fn deserialize_present_nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `POST /api/cards/{id}/move`. The place is `position`, or `after_id` (`null` = first) with an optional
+/// `before_id`: see `MoveTarget` and API.md, "Card moves".
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoveCardRequest {
     pub list_id: Uuid,
-    /// Required; `null` puts the card first in `list_id`.
-    #[serde(deserialize_with = "deserialize_required_nullable")]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub after_id: Option<Uuid>,
+    /// The card the moved card was dropped right after; `null` puts it first. Required unless `position` is
+    /// given.
+    #[serde(default, deserialize_with = "deserialize_present_nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Uuid>))]
+    pub after_id: Option<Option<Uuid>>,
+    /// The card it was dropped right above: where it lands when `after_id` has left the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<Uuid>,
+    /// `first` or `end`: the top or the bottom of the list, alone (without `after_id` and `before_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<ListEdge>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_op_id: Option<String>,
+}
+
+impl MoveCardRequest {
+    pub fn new(list_id: Uuid, target: MoveTarget, client_op_id: Option<String>) -> Self {
+        let (after_id, before_id, position) = target.fields();
+        MoveCardRequest { list_id, after_id, before_id, position, client_op_id }
+    }
+
+    /// Where the card is to go; `Err((field, problem))` when the fields name no place.
+    pub fn target(&self) -> Result<MoveTarget, (&'static str, &'static str)> {
+        MoveTarget::from_fields((self.after_id, self.before_id, self.position))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -63,17 +63,50 @@ fn after_id_absent_null_and_id_mean_end_first_and_after() {
 }
 
 #[test]
-fn move_requests_require_after_id_but_accept_null() {
-    let list_id = Uuid::from_u128(1);
-    assert!(serde_json::from_value::<MoveCardRequest>(json!({"list_id": list_id})).is_err());
-    let first: MoveCardRequest = serde_json::from_value(json!({"list_id": list_id, "after_id": null})).unwrap();
-    assert_eq!(first.after_id, None);
+fn a_move_names_its_place_by_position_or_after_id_and_old_bodies_keep_their_meaning() {
+    let (list_id, a, b) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+    let target = |body: serde_json::Value| serde_json::from_value::<MoveCardRequest>(body).unwrap().target();
+    // The bodies of older clients.
+    assert_eq!(target(json!({"list_id": list_id, "after_id": null})), Ok(MoveTarget::First));
+    assert_eq!(
+        target(json!({"list_id": list_id, "after_id": a})),
+        Ok(MoveTarget::After { after_id: a, before_id: None })
+    );
+    // The intents.
+    assert_eq!(target(json!({"list_id": list_id, "position": "first"})), Ok(MoveTarget::First));
+    assert_eq!(target(json!({"list_id": list_id, "position": "end"})), Ok(MoveTarget::End));
+    assert_eq!(
+        target(json!({"list_id": list_id, "after_id": a, "before_id": b})),
+        Ok(MoveTarget::After { after_id: a, before_id: Some(b) })
+    );
+    // Combinations that name no place.
+    assert_eq!(target(json!({"list_id": list_id})).unwrap_err().0, "after_id");
+    assert_eq!(target(json!({"list_id": list_id, "before_id": b})).unwrap_err().0, "after_id");
+    assert_eq!(target(json!({"list_id": list_id, "position": "end", "after_id": null})).unwrap_err().0, "position");
+    assert_eq!(target(json!({"list_id": list_id, "position": "first", "before_id": b})).unwrap_err().0, "position");
+    assert!(serde_json::from_value::<MoveCardRequest>(json!({"list_id": list_id, "position": "middle"})).is_err());
     assert!(serde_json::from_value::<MoveListRequest>(json!({})).is_err());
-    let msg: ClientMsg = serde_json::from_value(
-        json!({"type": "move_card", "client_op_id": "a", "card_id": list_id, "list_id": list_id, "after_id": null}),
+
+    // Every place goes out and comes back the same, on REST and on the socket.
+    for place in [MoveTarget::First, MoveTarget::End, MoveTarget::After { after_id: a, before_id: Some(b) }] {
+        let body = serde_json::to_value(MoveCardRequest::new(list_id, place, None)).unwrap();
+        assert_eq!(target(body), Ok(place));
+        let frame = serde_json::to_value(ClientMsg::move_card("op".into(), a, list_id, place)).unwrap();
+        assert_eq!(
+            serde_json::from_value::<ClientMsg>(frame).unwrap(),
+            ClientMsg::move_card("op".into(), a, list_id, place)
+        );
+    }
+    let end = serde_json::to_value(ClientMsg::move_card("op".into(), a, list_id, MoveTarget::End)).unwrap();
+    assert_eq!(
+        end,
+        json!({"type": "move_card", "client_op_id": "op", "card_id": a, "list_id": list_id, "position": "end"})
+    );
+    let old: ClientMsg = serde_json::from_value(
+        json!({"type": "move_card", "client_op_id": "a", "card_id": a, "list_id": list_id, "after_id": null}),
     )
     .unwrap();
-    assert!(matches!(msg, ClientMsg::MoveCard { after_id: None, .. }));
+    assert!(matches!(old, ClientMsg::MoveCard { after_id: Some(None), before_id: None, position: None, .. }));
     assert!(serde_json::from_value::<ClientMsg>(json!({"type": "move_card", "client_op_id": "a"})).is_err());
 }
 

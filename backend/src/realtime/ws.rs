@@ -253,8 +253,13 @@ async fn handle_text(state: &AppState, subscriber: &Subscriber, text: &str) -> U
     };
     match message {
         ClientMsg::Ping => frame(&ServerMsg::Pong),
-        ClientMsg::MoveCard { client_op_id, card_id, list_id, after_id } => {
-            let request = MoveCardRequest { list_id, after_id, client_op_id: Some(client_op_id.clone()) };
+        ClientMsg::MoveCard { client_op_id, card_id, list_id, after_id, before_id, position } => {
+            let request =
+                MoveCardRequest { list_id, after_id, before_id, position, client_op_id: Some(client_op_id.clone()) };
+            if let Err((field, problem)) = request.target() {
+                let message = format!("The frame does not fit: `{field}` {problem}.");
+                return error_frame(Some(client_op_id), ErrorCode::InvalidFrame, message);
+            }
             match moves::move_card(state, subscriber.user_id, card_id, request, Some(subscriber.board_id)).await {
                 Ok(moved) => frame(&ServerMsg::Ack { client_op_id, seq: moved.seq }),
                 Err(err) => {

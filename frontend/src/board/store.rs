@@ -4,7 +4,7 @@
 //! The confirmed `Model` lives in a non-reactive cell; after each change `reconcile` pushes the differences
 //! into the fine-grained signals of `signals.rs`.
 
-use corkboard_protocol::{Card, Event, EventKind, List, Member, Role};
+use corkboard_protocol::{Card, Event, EventKind, List, Member, MoveTarget, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -297,13 +297,14 @@ impl BoardStore {
 
     // --- our own changes ---------------------------------------------------------------------------------
 
-    /// Moves a card at once on screen and sends the move; the server's event or ack confirms it.
-    pub fn move_card(&self, card_id: Uuid, list_id: Uuid, after_id: Option<Uuid>) {
+    /// Moves a card at once on screen and sends the move; the server's event or ack confirms it. `to` is the
+    /// place as the user meant it, so the move still lands sensibly if the list changes before it is sent.
+    pub fn move_card(&self, card_id: Uuid, list_id: Uuid, to: MoveTarget) {
         if !self.can_edit() {
             self.toasts.info("You can only view this board: moving cards needs the editor role.");
             return;
         }
-        let op = PendingMove { op_id: util::new_op_id(), card_id, list_id, after_id, acked_seq: None };
+        let op = PendingMove { op_id: util::new_op_id(), card_id, list_id, to, acked_seq: None };
         self.inner.try_update_value(|i| i.pending.push(op.clone()));
         self.reconcile();
         if let Some(Some(send)) = self.inner.try_with_value(|i| i.send_move) {

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use corkboard_board_model::{Model, PendingMove};
-use corkboard_protocol::{ErrorCode, Event, ServerMsg, Snapshot};
+use corkboard_protocol::{ClientMsg, ErrorCode, Event, MoveTarget, ServerMsg, Snapshot};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -211,18 +211,19 @@ impl ModelClient {
     }
 
     async fn send_move(&mut self, op: &PendingMove) {
-        let frame = json!({"type": "move_card", "client_op_id": op.op_id, "card_id": op.card_id,
-                           "list_id": op.list_id, "after_id": op.after_id});
+        let frame = ClientMsg::move_card(op.op_id.clone(), op.card_id, op.list_id, op.to);
+        let text = serde_json::to_string(&frame).expect("a frame serializes");
         if let Some(socket) = &mut self.socket
-            && socket.send(Message::text(frame.to_string())).await.is_err()
+            && socket.send(Message::text(text)).await.is_err()
         {
             // Gone: it is resent after the reconnect.
             self.socket = None;
         }
     }
 
-    /// A random move as a person would make it: a card (often a contested one) to a random list, first or
-    /// after a random card of that list as the client sees it now (the layout with its pending moves on top).
+    /// A random move as a person would make it: a card (often a contested one) to a random list, at its top, its
+    /// bottom or between two of its cards as the client sees it now (the layout with its pending moves on top),
+    /// sent as the web app sends it.
     pub async fn random_move(&mut self, hot: f64) {
         let layout = self.board().layout(&self.pending, &[]);
         let mut all: Vec<Uuid> = layout.lists.iter().flat_map(|list| layout.cards[list].iter().copied()).collect();
@@ -236,15 +237,14 @@ impl ModelClient {
         let list_id = layout.lists[self.rng.below(layout.lists.len())];
         let neighbours: Vec<Uuid> = layout.cards[&list_id].iter().copied().filter(|id| *id != card_id).collect();
         let pick = self.rng.below(neighbours.len() + 1);
-        let after_id = pick.checked_sub(1).map(|i| neighbours[i]);
-        self.next_op += 1;
-        let op = PendingMove {
-            op_id: format!("{}-{}", self.name, self.next_op),
-            card_id,
-            list_id,
-            after_id,
-            acked_seq: None,
+        let to = match (pick.checked_sub(1).map(|i| neighbours[i]), neighbours.get(pick)) {
+            (None, _) => MoveTarget::First,
+            (Some(_), None) => MoveTarget::End,
+            (Some(after_id), Some(before_id)) => MoveTarget::After { after_id, before_id: Some(*before_id) },
         };
+        self.next_op += 1;
+        let op =
+            PendingMove { op_id: format!("{}-{}", self.name, self.next_op), card_id, list_id, to, acked_seq: None };
         self.pending.push(op.clone());
         self.log.moves_sent += 1;
         self.send_move(&op).await;

@@ -10,7 +10,7 @@ mod swarm;
 mod view;
 
 pub use client::ModelClient;
-pub use convergence::{assert_only_stale_positions, check_convergence, summary};
+pub use convergence::{assert_no_refusals, check_convergence, summary};
 pub use log::ClientLog;
 pub use rng::Rng;
 pub use swarm::{ClientConfig, Phase, Swarm, SwarmConfig, chaos_board};

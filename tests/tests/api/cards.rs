@@ -1,4 +1,4 @@
-//! Cards: create, edit with optimistic versions, move (and `stale_position`), delete.
+//! Cards: create, edit with optimistic versions, move (where a move lands: moves_fallback.rs), delete.
 
 use corkboard_protocol::{Card, ErrorBody, ErrorCode};
 use corkboard_tests::{assert_error, columns, spawn_app};
@@ -112,36 +112,6 @@ async fn moving_a_card_within_a_list_across_lists_and_to_the_top() {
         ]
     );
     assert!(snapshot.cards.contains(&top.card));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_move_to_a_place_that_no_longer_exists_is_stale_and_changes_nothing() {
-    let app = spawn_app().await;
-    let ann = app.register("ann").await;
-    let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
-    let (other, other_lists, _) = app.board_with(&ann, 1, 0).await;
-    let gone = app.create_card(&ann, lists[1].id, "Gone").await;
-    let (status, _) = app.call(Method::DELETE, &format!("/api/cards/{}", gone.id), Some(&ann), None).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let path = format!("/api/cards/{}/move", cards[0][0].id);
-    let before = app.board_state(&ann, board.id).await;
-    let other_before = app.board_state(&ann, other.id).await;
-
-    let attempts = [
-        ("after a card of another list", json!({"list_id": lists[0].id, "after_id": cards[1][0].id})),
-        ("after a deleted card", json!({"list_id": lists[1].id, "after_id": gone.id})),
-        ("after an unknown card", json!({"list_id": lists[1].id, "after_id": Uuid::new_v4()})),
-        ("into a list of another board", json!({"list_id": other_lists[0].id, "after_id": null})),
-        ("into a list that does not exist", json!({"list_id": Uuid::new_v4(), "after_id": null})),
-    ];
-
-    for (what, body) in attempts {
-        let got = app.call(Method::POST, &path, Some(&ann), Some(body)).await;
-        assert_eq!(got.0, StatusCode::CONFLICT, "{what}: {}", got.1);
-        assert_error(&got, StatusCode::CONFLICT, ErrorCode::StalePosition);
-    }
-    assert_eq!(app.board_state(&ann, board.id).await, before, "nothing changed");
-    assert_eq!(app.board_state(&ann, other.id).await, other_before, "nothing changed on the other board");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use corkboard_protocol::ErrorCode;
 use corkboard_tests::chaos::{
-    ModelClient, Swarm, SwarmConfig, assert_only_stale_positions, chaos_board, check_convergence, summary,
+    ModelClient, Swarm, SwarmConfig, assert_no_refusals, chaos_board, check_convergence, summary,
 };
 use corkboard_tests::pg::PrivatePostgres;
 use corkboard_tests::{spawn_app, spawn_app_on};
@@ -32,7 +32,7 @@ async fn clients_moving_cards_while_their_connections_drop_converge_on_the_datab
 
     eprintln!("{}", summary(&clients));
     check_convergence(&app.db, &app.snapshot(&owner, board_id).await, &clients, false).await;
-    assert_only_stale_positions(&clients);
+    assert_no_refusals(&clients);
     assert!(total(&clients, |c| c.log.acked.len()) > 0, "moves were applied");
     assert!(total(&clients, |c| c.log.drops) > 0, "connections were dropped");
     assert!(clients.iter().all(|c| c.log.retried.is_empty()), "no move needed a retry on a healthy server");
@@ -54,7 +54,7 @@ async fn clients_fail_over_to_the_other_instance_when_one_stops() {
 
     eprintln!("{}", summary(&clients));
     check_convergence(&app.db, &app.snapshot_at(other.addr, &owner, board_id).await, &clients, false).await;
-    assert_only_stale_positions(&clients);
+    assert_no_refusals(&clients);
     assert!(
         clients.iter().filter(|c| c.log.closes.contains(&Some(1001))).count() > 0,
         "the stopped instance said 1001 to its sockets"
@@ -82,7 +82,7 @@ async fn moves_are_refused_cleanly_while_postgres_is_down_and_everything_converg
 
     eprintln!("{} (Postgres down from {stopped_at:?} for {down_for:?})", summary(&clients));
     check_convergence(&app.db, &app.snapshot(&owner, board_id).await, &clients, false).await;
-    assert_only_stale_positions(&clients);
+    assert_no_refusals(&clients);
     // While it was down: moves got `service_unavailable` error frames, upgrades and loads 503 with our body.
     for client in &clients {
         for (op, code) in &client.log.retried {

@@ -193,8 +193,8 @@ async fn a_failing_change_leaves_neither_a_change_nor_an_event() {
             &ann,
             Method::POST,
             format!("/api/cards/{c}/move"),
-            Some(json!({"list_id": lists[0].id, "after_id": cards[1][0].id})),
-            StatusCode::CONFLICT,
+            Some(json!({"list_id": Uuid::now_v7(), "position": "end"})),
+            StatusCode::NOT_FOUND,
         ),
         (
             &ann,
@@ -343,23 +343,25 @@ async fn a_repeated_client_op_id_returns_the_first_seq_and_adds_no_event() {
 async fn a_refused_client_op_id_stays_refused_when_the_board_changes() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
+    let bob = app.register("bob").await;
     let (board, lists, cards) = app.board_with(&ann, 2, 2).await;
-    let neighbour = cards[1][0].id;
-    // The neighbour leaves the target list, so "after the neighbour in list 1" is stale.
-    app.move_card(&ann, neighbour, lists[0].id, None).await;
+    // Bob may only view, so his move is refused.
+    app.add_member(&ann, board.id, &bob, Role::Viewer).await;
     let path = format!("/api/cards/{}/move", cards[0][0].id);
-    let op = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-late"});
-    let refused = app.call(Method::POST, &path, Some(&ann), Some(op.clone())).await;
-    assert_error(&refused, StatusCode::CONFLICT, ErrorCode::StalePosition);
+    let op = json!({"list_id": lists[1].id, "after_id": cards[1][0].id, "client_op_id": "op-late"});
+    let refused = app.call(Method::POST, &path, Some(&bob), Some(op.clone())).await;
+    assert_error(&refused, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
 
-    // The neighbour comes back: the same request with a new id would now succeed.
-    app.move_card(&ann, neighbour, lists[1].id, None).await;
+    // Bob becomes an editor: the same request with a new id would now succeed.
+    let member = format!("/api/boards/{}/members/{}", board.id, bob.id);
+    let (status, _) = app.call(Method::PATCH, &member, Some(&ann), Some(json!({"role": "editor"}))).await;
+    assert_eq!(status, StatusCode::OK);
     let before = app.board_state(&ann, board.id).await;
-    let late = app.call(Method::POST, &path, Some(&ann), Some(op)).await;
-    assert_error(&late, StatusCode::CONFLICT, ErrorCode::StalePosition);
+    let late = app.call(Method::POST, &path, Some(&bob), Some(op)).await;
+    assert_error(&late, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
     assert_eq!(app.board_state(&ann, board.id).await, before, "the late copy changed nothing");
 
-    let fresh = json!({"list_id": lists[1].id, "after_id": neighbour, "client_op_id": "op-new"});
-    let moved: MoveCardResponse = app.expect(StatusCode::OK, Method::POST, &path, &ann, fresh).await;
+    let fresh = json!({"list_id": lists[1].id, "after_id": cards[1][0].id, "client_op_id": "op-new"});
+    let moved: MoveCardResponse = app.expect(StatusCode::OK, Method::POST, &path, &bob, fresh).await;
     assert_eq!(moved.card.list_id, lists[1].id);
 }

@@ -11,6 +11,7 @@ mod event_log;
 mod limits;
 mod lists;
 mod members;
+mod moves_fallback;
 mod my_boards;
 mod operations;
 mod ordering;

@@ -309,11 +309,17 @@ async fn bad_frames_get_error_frames_and_the_socket_stays_open() {
             Some("op-b"),
             ErrorCode::InvalidFrame,
         ),
-        // Another board's card, a card that does not exist, another board's list, a bad op id.
+        // Another board's card, a card that does not exist, another board's list, a place named twice, a bad op id.
         (move_frame("op-c", other_cards[0][0].id, other_lists[0].id, None), Some("op-c"), ErrorCode::CardNotFound),
         (move_frame("op-d", Uuid::now_v7(), lists[0].id, None), Some("op-d"), ErrorCode::CardNotFound),
-        (move_frame("op-e", cards[0][0].id, other_lists[0].id, None), Some("op-e"), ErrorCode::StalePosition),
-        (move_frame("op-f", cards[0][0].id, lists[1].id, Some(other_cards[0][0].id)), Some("op-f"), ErrorCode::StalePosition),
+        (move_frame("op-e", cards[0][0].id, other_lists[0].id, None), Some("op-e"), ErrorCode::ListNotFound),
+        (
+            json!({"type": "move_card", "client_op_id": "op-f", "card_id": cards[0][0].id, "list_id": lists[1].id,
+                   "position": "end", "after_id": other_cards[0][0].id})
+            .to_string(),
+            Some("op-f"),
+            ErrorCode::InvalidFrame,
+        ),
         (move_frame("not an op id!", cards[0][0].id, lists[1].id, None), Some("not an op id!"), ErrorCode::ValidationFailed),
     ];
     for (text, op, code) in cases {

@@ -28,7 +28,7 @@ pub(crate) async fn read_through(socket: &mut BoardSocket, from_seq: i64, last_s
     events
 }
 
-/// Moves a card through the instance at `addr` (REST); true when it moved, false on 409 stale_position.
+/// Moves a card through the instance at `addr` (REST); true when it moved, false on a 409.
 async fn rest_move(
     app: &TestApp,
     addr: SocketAddr,

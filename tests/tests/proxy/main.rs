@@ -12,7 +12,7 @@ mod harness;
 
 use std::time::Duration;
 
-use corkboard_protocol::{ClientMsg, Role, ServerMsg, Snapshot};
+use corkboard_protocol::{ClientMsg, MoveTarget, Role, ServerMsg, Snapshot};
 use harness::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -59,14 +59,7 @@ async fn a_websocket_move_reaches_a_second_socket_through_the_proxy() {
     let seq = alice_ws.hello_seq + 1;
 
     let client_op_id = format!("proxy-{}", Uuid::new_v4().simple());
-    alice_ws
-        .send(&ClientMsg::MoveCard {
-            client_op_id: client_op_id.clone(),
-            card_id: card.id,
-            list_id: lists[1].id,
-            after_id: None,
-        })
-        .await;
+    alice_ws.send(&ClientMsg::move_card(client_op_id.clone(), card.id, lists[1].id, MoveTarget::First)).await;
 
     match bob_ws.next_msg("the card_moved event of alice's move").await {
         ServerMsg::Event(event) => assert_card_moved(&event, seq, card.id, lists[1].id, &alice, &client_op_id),

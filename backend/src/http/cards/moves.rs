@@ -3,7 +3,7 @@
 //! Moves are the hot path (every drag of every user), and the board's row lock is held from the lock to the
 //! COMMIT, so every round trip under it caps the moves per board. A move therefore reads everything it depends
 //! on in one statement (the operation's earlier outcome in `events`/`refused_ops`, the card, the target list,
-//! the neighbours' keys) and writes in one statement the card (a `cards` row, owned by `cards`), its
+//! where its intended place lands now and the neighbours' keys there) and writes in one statement the card (a `cards` row, owned by `cards`), its
 //! `card_moved` event, the board's seq and the doorbell (owned by `eventlog`), taking the seq from
 //! `BoardTx::seq_for_own_statement`. Five round trips per move, three under the lock: BEGIN, lock, read,
 //! write, COMMIT. Splitting either statement along table owners would add a round trip under the lock. A move
@@ -11,7 +11,7 @@
 
 use axum::extract::State;
 use corkboard_protocol::{
-    Card, ErrorCode, EventKind, MoveCardRequest, MoveCardResponse, Placement, Role, validate_client_op_id,
+    Card, ErrorCode, EventKind, MoveCardRequest, MoveCardResponse, MoveTarget, Placement, Role, validate_client_op_id,
 };
 use uuid::Uuid;
 
@@ -65,11 +65,15 @@ pub async fn move_card(
     if let Some(op) = &req.client_op_id {
         validate_client_op_id(op).map_err(|problem| AppError::validation("client_op_id", problem))?;
     }
+    // Fields that name no place are a body of the wrong shape, like a missing field.
+    let target = req.target().map_err(|(field, problem)| {
+        AppError::bad_request(ErrorCode::InvalidBody, format!("The request body does not fit: `{field}` {problem}."))
+    })?;
     let mut btx = BoardTx::begin_for_card(&state.db, card_id, actor_id).await?;
     if within_board.is_some_and(|board_id| board_id != btx.board_id) {
         return Err(AppError::NotFound(Resource::Card));
     }
-    let view = MoveView::read(&mut btx, card_id, &req).await?;
+    let view = MoveView::read(&mut btx, card_id, &req, target).await?;
     match &view.outcome {
         // Already applied (a resend after a reconnect): report the first result, change nothing.
         Some(OpOutcome::Applied(seq)) => {
@@ -80,7 +84,7 @@ pub async fn move_card(
         Some(OpOutcome::Refused(code)) => return Err(move_refusal(*code)),
         None => {}
     }
-    match apply_move(&mut btx, card_id, &req, view).await {
+    match apply_move(&mut btx, card_id, &req, target, view).await {
         Ok(moved) => {
             let response = match moved {
                 Moved::Written(response) => {
@@ -110,20 +114,21 @@ struct MoveView {
     from_list_id: Option<Uuid>,
     version: Option<i64>,
     target_in_board: bool,
-    /// The neighbours' keys at the target place: the key goes between them.
-    before: Option<String>,
-    after: Option<String>,
-    /// For `after_id`: whether that card is (still) in the target list.
-    anchor_found: bool,
+    /// Where the intent lands now: the card the moved one will sit right below (`None`: first), and the keys
+    /// of its two neighbours there. The new key goes between them.
+    above_id: Option<Uuid>,
+    above: Option<String>,
+    below: Option<String>,
 }
 
 impl MoveView {
-    async fn read(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest) -> AppResult<Self> {
-        let placement = Placement::from_after_id(req.after_id);
-        let (mode, anchor) = match placement {
-            Placement::End => ("end", None),
-            Placement::First => ("first", None),
-            Placement::After(after) => ("after", Some(after)),
+    /// Also resolves the intent by the rule of API.md ("Card moves"), against the list as it is under the lock:
+    /// right after `after_id` if it is still in the list, else right before `before_id` if that is, else last.
+    async fn read(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest, target: MoveTarget) -> AppResult<Self> {
+        let (mode, after_id, before_id) = match target {
+            MoveTarget::First => ("first", None, None),
+            MoveTarget::End => ("end", None, None),
+            MoveTarget::After { after_id, before_id } => ("between", Some(after_id), before_id),
         };
         let board_id = btx.board_id;
         let actor_id = btx.actor_id;
@@ -136,11 +141,22 @@ impl MoveView {
                    limit 1
                ),
                card as (select list_id, version from cards where id = $4),
-               anchor as (
-                   select case $7::text
-                       when 'end' then (select max(position) from cards where list_id = $5 and id <> $4)
-                       when 'after' then (select position from cards where id = $6 and list_id = $5)
-                   end as position
+               resolved as (
+                   select case
+                       when $7::text <> 'between' then $7::text
+                       when exists(select 1 from cards where id = $6 and list_id = $5 and id <> $4) then 'after'
+                       when exists(select 1 from cards where id = $8 and list_id = $5 and id <> $4) then 'before'
+                       else 'end'
+                   end as how
+               ),
+               above as (
+                   select id, position from cards where (select how from resolved) = 'after' and id = $6
+                   union all
+                   (select id, position from cards
+                    where (select how from resolved) in ('end', 'before') and list_id = $5 and id <> $4
+                      and ((select how from resolved) = 'end' or position < (select position from cards where id = $8))
+                    order by position desc
+                    limit 1)
                )
                select
                    (select seq from op) as "applied_seq?",
@@ -148,18 +164,19 @@ impl MoveView {
                    (select list_id from card) as "from_list_id?",
                    (select version from card) as "version?",
                    exists(select 1 from lists where id = $5 and board_id = $1) as "target_in_board!",
-                   (select position from anchor) as "before?",
-                   case when $7::text = 'end' then null else (
-                       select min(position) from cards
-                       where list_id = $5 and id <> $4 and position > coalesce((select position from anchor), '')
-                   ) end as "after?""#,
+                   (select id from above) as "above_id?",
+                   (select position from above) as "above?",
+                   (select min(position) from cards
+                      where list_id = $5 and id <> $4 and position > coalesce((select position from above), '')
+                   ) as "below?""#,
             board_id,
             actor_id,
             req.client_op_id.as_deref(),
             card_id,
             req.list_id,
-            anchor,
+            after_id,
             mode,
+            before_id,
         )
         .fetch_one(btx.conn())
         .await?;
@@ -168,31 +185,43 @@ impl MoveView {
             from_list_id: row.from_list_id,
             version: row.version,
             target_in_board: row.target_in_board,
-            anchor_found: anchor.is_none() || row.before.is_some(),
-            before: row.before,
-            after: row.after,
+            above_id: row.above_id,
+            above: row.above,
+            below: row.below,
         })
     }
 }
 
 /// The move itself, inside the board's transaction: checks, the new key, and the update with its event (or, in
-/// the common case, what the commit statement is to write).
-async fn apply_move(btx: &mut BoardTx, card_id: Uuid, req: &MoveCardRequest, view: MoveView) -> AppResult<Moved> {
+/// the common case, what the commit statement is to write). A place never goes stale (the read resolved it);
+/// only a card or list that is gone, or a role too weak, refuses the move.
+async fn apply_move(
+    btx: &mut BoardTx,
+    card_id: Uuid,
+    req: &MoveCardRequest,
+    target: MoveTarget,
+    view: MoveView,
+) -> AppResult<Moved> {
     btx.require(Role::Editor)?;
     let (Some(from_list_id), Some(version)) = (view.from_list_id, view.version) else {
         return Err(AppError::NotFound(Resource::Card));
     };
-    let placement = Placement::from_after_id(req.after_id);
-    if placement == Placement::After(card_id) {
-        return Err(AppError::validation("after_id", "must not be the item being moved"));
+    if let MoveTarget::After { after_id, before_id } = target {
+        if after_id == card_id {
+            return Err(AppError::validation("after_id", "must not be the item being moved"));
+        }
+        if before_id == Some(card_id) {
+            return Err(AppError::validation("before_id", "must not be the item being moved"));
+        }
     }
-    if !view.target_in_board || !view.anchor_found {
-        return Err(AppError::StalePosition);
+    if !view.target_in_board {
+        return Err(AppError::NotFound(Resource::List));
     }
-    let key = key_between(view.before.as_deref(), view.after.as_deref()).map_err(AppError::internal)?;
+    let key = key_between(view.above.as_deref(), view.below.as_deref()).map_err(AppError::internal)?;
     if key.len() > MAX_KEY_LEN {
         // Rare: the keys here grew long. The general path rebalances the list (its events come first) and places
-        // again.
+        // again, at the place the read resolved.
+        let placement = view.above_id.map_or(Placement::First, Placement::After);
         let position = place(btx, Siblings::CardsOf(req.list_id), placement, Some(card_id)).await?;
         let card = cards::relocate(btx.conn(), card_id, req.list_id, &position).await?;
         let moved = EventKind::CardMoved {
@@ -224,9 +253,9 @@ enum Moved {
 /// unavailable, a bug): the client retries those with the same `client_op_id`.
 fn final_refusal_code(err: &AppError) -> Option<ErrorCode> {
     match err {
-        AppError::StalePosition => Some(ErrorCode::StalePosition),
         AppError::Forbidden(_) => Some(ErrorCode::Forbidden),
         AppError::NotFound(Resource::Card) => Some(ErrorCode::CardNotFound),
+        AppError::NotFound(Resource::List) => Some(ErrorCode::ListNotFound),
         _ => None,
     }
 }
@@ -236,6 +265,8 @@ fn move_refusal(code: ErrorCode) -> AppError {
     match code {
         ErrorCode::Forbidden => AppError::Forbidden("Viewers cannot change this board."),
         ErrorCode::CardNotFound => AppError::NotFound(Resource::Card),
+        ErrorCode::ListNotFound => AppError::NotFound(Resource::List),
+        // Refused by an older server, whose moves could go stale: the same answer again.
         _ => AppError::StalePosition,
     }
 }

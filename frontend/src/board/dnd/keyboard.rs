@@ -5,7 +5,7 @@ use corkboard_protocol::Role;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::targets::card_target_at_index;
+use super::targets::{card_target_at_index, target_at_index};
 use super::{DragUi, KeyboardMove, move_if_changed};
 use crate::util;
 
@@ -56,8 +56,7 @@ pub fn card_key(drag: DragUi, card_id: Uuid, key: &str) -> bool {
             kb.set(None);
             drag.card_target.set(None);
             let Some(list_id) = lists.get(k.list_index).copied() else { return true };
-            let after = k.index.checked_sub(1).and_then(|i| others(k.list_index).get(i).copied());
-            move_if_changed(drag, card_id, list_id, after);
+            move_if_changed(drag, card_id, list_id, target_at_index(&others(k.list_index), k.index));
             drag.announcer.say(format!(
                 "Dropped. Card is now in {}, position {}.",
                 list_name(drag, list_id),

@@ -9,6 +9,7 @@ mod autoscroll;
 pub mod keyboard;
 mod targets;
 
+use corkboard_protocol::MoveTarget;
 use leptos::prelude::*;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -16,6 +17,7 @@ use web_sys::{Element, HtmlElement};
 
 use self::autoscroll::Autoscroll;
 use self::targets::{CardTarget, ListTarget, card_target_at, list_target_at};
+use super::model::landing_index;
 use super::store::BoardStore;
 use super::ui::{Announcer, OpenCard};
 use crate::toast::Toasts;
@@ -248,7 +250,7 @@ pub fn release(drag: DragUi, commit: bool) {
     match p.item {
         DragItem::Card(card_id) => {
             if let Some(t) = card_target {
-                move_if_changed(drag, card_id, t.list_id, t.after_id);
+                move_if_changed(drag, card_id, t.list_id, t.to);
                 drag.announcer.say(format!("Moved card to position {} of the list.", t.index + 1));
             }
         }
@@ -265,14 +267,14 @@ pub fn release(drag: DragUi, commit: bool) {
     }
 }
 
-fn move_if_changed(drag: DragUi, card_id: Uuid, list_id: Uuid, after_id: Option<Uuid>) {
-    let from = drag.store.list_of(card_id);
+/// Sends the move unless it would leave the card where it is (by the rule that places pending moves).
+fn move_if_changed(drag: DragUi, card_id: Uuid, list_id: Uuid, to: MoveTarget) {
     let ids = drag.store.cards_in(list_id);
-    let current_after = ids.iter().position(|id| *id == card_id).and_then(|i| i.checked_sub(1)).map(|i| ids[i]);
-    if from == Some(list_id) && current_after == after_id {
+    let others: Vec<Uuid> = ids.iter().copied().filter(|id| *id != card_id).collect();
+    if ids.iter().position(|id| *id == card_id) == Some(landing_index(&others, to)) {
         return;
     }
-    drag.store.move_card(card_id, list_id, after_id);
+    drag.store.move_card(card_id, list_id, to);
 }
 
 /// Touch: while a drag is on, the page must not scroll under the finger.

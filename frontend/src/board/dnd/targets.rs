@@ -1,6 +1,7 @@
 //! Where a drop would land, read from the page as it is drawn: the list column and the place among its cards
 //! under the pointer (or for a card held by keyboard), and the place among the lists.
 
+use corkboard_protocol::MoveTarget;
 use leptos::prelude::*;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -8,11 +9,11 @@ use web_sys::{DomRect, HtmlElement};
 
 use crate::util;
 
-/// Where a dragged card would land: in `list_id`, right after `after_id`; `top` places the indicator line.
+/// Where a dragged card would land: in `list_id`, at the place `to` names; `top` places the indicator line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardTarget {
     pub list_id: Uuid,
-    pub after_id: Option<Uuid>,
+    pub to: MoveTarget,
     pub index: usize,
     pub top: f64,
 }
@@ -59,7 +60,8 @@ fn slot_in_list(
 ) -> Option<CardTarget> {
     let (cards, rects) = others(container, "[data-card-id]", "data-card-id", dragged);
     let index = pick(&rects);
-    let after_id = id_before(&cards, index, "data-card-id");
+    let ids: Vec<Uuid> = cards.iter().filter_map(|e| e.get_attribute("data-card-id")?.parse().ok()).collect();
+    let to = target_at_index(&ids, index);
     let base = container.get_bounding_client_rect().top() - container.scroll_top() as f64;
     let top = match (index.checked_sub(1).and_then(|i| rects.get(i)), rects.get(index)) {
         (Some(above), Some(below)) => (above.bottom() + below.top()) / 2.0,
@@ -67,7 +69,18 @@ fn slot_in_list(
         (None, Some(below)) => below.top() - 4.0,
         (None, None) => base + 6.0,
     } - base;
-    Some(CardTarget { list_id, after_id, index, top })
+    Some(CardTarget { list_id, to, index, top })
+}
+
+/// The place "index `index` among `others`" (the list's cards without the moved one) as an intent that survives
+/// the list changing before the server sees it: the top and the bottom are the edges, which never go stale; a
+/// place between two cards names both, so it still holds when one of them has moved away (API.md, "Card moves").
+pub(super) fn target_at_index(others: &[Uuid], index: usize) -> MoveTarget {
+    match (index.checked_sub(1).and_then(|i| others.get(i)), others.get(index)) {
+        (None, _) => MoveTarget::First,
+        (Some(_), None) => MoveTarget::End,
+        (Some(after), Some(before)) => MoveTarget::After { after_id: *after, before_id: Some(*before) },
+    }
 }
 
 /// The elements matching `selector` under `root` other than the dragged one (its id in `attr`), and their

@@ -38,8 +38,7 @@ impl LiveConnection {
     pub(super) fn send_rest(self, op: PendingMove) {
         let store = self.store;
         spawn_local(async move {
-            let body =
-                MoveCardRequest { list_id: op.list_id, after_id: op.after_id, client_op_id: Some(op.op_id.clone()) };
+            let body = MoveCardRequest::new(op.list_id, op.to, Some(op.op_id.clone()));
             match api::move_card(op.card_id, body).await {
                 Ok(res) => {
                     store.put_card(res.card);

@@ -99,12 +99,7 @@ impl LiveConnection {
         if ws.ready_state() != WebSocket::OPEN {
             return;
         }
-        let msg = ClientMsg::MoveCard {
-            client_op_id: op.op_id.clone(),
-            card_id: op.card_id,
-            list_id: op.list_id,
-            after_id: op.after_id,
-        };
+        let msg = ClientMsg::move_card(op.op_id.clone(), op.card_id, op.list_id, op.to);
         if let Ok(text) = serde_json::to_string(&msg) {
             let _ = ws.send_with_str(&text);
         }

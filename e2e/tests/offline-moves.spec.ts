@@ -1,0 +1,81 @@
+// Moves made offline are kept and sent when the connection is back, and land where the person meant them even
+// when the list changed meanwhile (API.md, "Card moves"): the offline banner's promise.
+import { Browser, expect, test } from '@playwright/test';
+import { Person, cardTitles, dragCard, invite, openBoard, seedBoard, shownBoard, signUp, storedBoard } from './helpers';
+
+/** Ann and Bob on a board of "To do" (A, B, C), "Doing" (X) and "Done", both live; then Bob's network goes away. */
+async function bobOffline(browser: Browser, title: string) {
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const bob = await signUp(browser, 'bob', 'Bob Stone');
+  const seeded = await seedBoard(ann, title, { 'To do': ['A', 'B', 'C'], Doing: ['X'], Done: [] });
+  await invite(ann, seeded.boardId, bob, 'editor');
+  await openBoard(ann, seeded.boardId);
+  await openBoard(bob, seeded.boardId);
+  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live');
+  await bob.context.setOffline(true);
+  await expect(bob.page.getByTestId('connection-status')).not.toHaveText('Live');
+  return { ann, bob, seeded };
+}
+
+/** Bob is back, and both of them show what the server stored, with no move of Bob's undone. */
+async function bobBackAndAllAgree(ann: Person, bob: Person, boardId: string, expected: [string, string[]][]) {
+  await bob.context.setOffline(false);
+  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live', { timeout: 15_000 });
+  await expect(async () => {
+    expect(await storedBoard(ann.page.request, boardId)).toEqual(expected);
+  }).toPass({ timeout: 15_000 });
+  await expect(async () => {
+    expect(await shownBoard(bob.page)).toEqual(expected);
+    expect(await shownBoard(ann.page)).toEqual(expected);
+  }).toPass({ timeout: 15_000 });
+  await expect(bob.page.getByTestId('toast').filter({ hasText: 'Your move was undone' })).toHaveCount(0);
+}
+
+test('a card Bob drags to the end of a list while offline stays there after Ann moved that list’s last cards out', async ({
+  browser,
+}) => {
+  const { ann, bob, seeded } = await bobOffline(browser, 'Offline end');
+
+  // Ann moves the last two cards out of "To do".
+  await dragCard(ann.page, 'B', 'Done', 0);
+  await expect(cardTitles(ann.page, 'Done')).toHaveText(['B']);
+  await dragCard(ann.page, 'C', 'Done', 1);
+  await expect(cardTitles(ann.page, 'Done')).toHaveText(['B', 'C']);
+  await expect(async () => {
+    expect(await storedBoard(ann.page.request, seeded.boardId)).toEqual(await shownBoard(ann.page));
+  }).toPass({ timeout: 15_000 });
+
+  // Bob, still seeing A, B, C, drops X below C: at the end of "To do".
+  await expect(cardTitles(bob.page, 'To do')).toHaveText(['A', 'B', 'C']);
+  await dragCard(bob.page, 'X', 'To do', 3);
+  await expect(cardTitles(bob.page, 'To do')).toHaveText(['A', 'B', 'C', 'X']);
+
+  await bobBackAndAllAgree(ann, bob, seeded.boardId, [
+    ['To do', ['A', 'X']],
+    ['Doing', []],
+    ['Done', ['B', 'C']],
+  ]);
+  await bob.page.screenshot({ path: test.info().outputPath('bob-after-reconnect.png') });
+});
+
+test('a card dropped offline between two cards lands above the lower one when the upper one was moved away', async ({
+  browser,
+}) => {
+  const { ann, bob, seeded } = await bobOffline(browser, 'Offline between');
+
+  // Ann moves B, the card right above where Bob is about to drop.
+  await dragCard(ann.page, 'B', 'Done', 0);
+  await expect(async () => {
+    expect(await storedBoard(ann.page.request, seeded.boardId)).toEqual(await shownBoard(ann.page));
+  }).toPass({ timeout: 15_000 });
+
+  // Bob drops X between B and C.
+  await dragCard(bob.page, 'X', 'To do', 2);
+  await expect(cardTitles(bob.page, 'To do')).toHaveText(['A', 'B', 'X', 'C']);
+
+  await bobBackAndAllAgree(ann, bob, seeded.boardId, [
+    ['To do', ['A', 'X', 'C']],
+    ['Doing', []],
+    ['Done', ['B']],
+  ]);
+});
