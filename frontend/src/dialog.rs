@@ -75,9 +75,10 @@ pub fn trap_focus(root: NodeRef<Div>, on_escape: impl Fn() + 'static, return_to:
         let opener = opener.try_get_value().flatten();
         // After this frame's redraw: the card tile that opened a dialog may only now be back on the page.
         request_animation_frame(move || {
-            let target = return_to.as_deref().and_then(util::query).or_else(|| {
-                opener.filter(|e| e.is_connected()).and_then(|e| e.dyn_into::<HtmlElement>().ok())
-            });
+            let target = return_to
+                .as_deref()
+                .and_then(util::query)
+                .or_else(|| opener.filter(|e| e.is_connected()).and_then(|e| e.dyn_into::<HtmlElement>().ok()));
             if let Some(el) = target {
                 let _ = el.focus();
             }
@@ -180,7 +181,7 @@ fn ConfirmBody(
     let (question_id, detail_id) = (format!("confirm-{id}-q"), format!("confirm-{id}-d"));
     let (labelled_by, described_by) = (question_id.clone(), detail_id.clone());
     view! {
-        <div class="modal-backdrop" on:pointerdown=move |ev| {
+        <div class="modal-backdrop confirm-backdrop" on:pointerdown=move |ev| {
             if ev.target() == ev.current_target() { cancel() }
         }>
             <div class="modal confirm-dialog" role="alertdialog" aria-modal="true" aria-labelledby=labelled_by

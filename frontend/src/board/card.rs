@@ -178,7 +178,8 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
     });
     // Someone changed the text while the dialog is open (seen live, before we even try to save).
     let changed_meanwhile = move || {
-        live_card.with(|c| base.with(|b| c.version > b.version && (c.title != b.title || c.description != b.description)))
+        live_card
+            .with(|c| base.with(|b| c.version > b.version && (c.title != b.title || c.description != b.description)))
     };
     let title_error = move || validate_title(&title.get()).err().map(|e| format!("Title {e}"));
     let desc_error = move || validate_description(&description.get()).err().map(|e| format!("Description {e}"));
@@ -186,7 +187,9 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
     // Escape, the backdrop and × close the dialog and keep the draft; saying so makes it a choice, not a loss.
     let close = move || {
         let kept = !gone() && can_edit() && dirty();
-        if gone() && let Some(user) = me {
+        if gone()
+            && let Some(user) = me
+        {
             // Its text was shown with a way to copy it; the card cannot be opened again to find the draft.
             draft::clear(user, card_id);
         }

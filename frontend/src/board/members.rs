@@ -64,9 +64,8 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                     username.set(String::new());
                     toasts.success(format!("{name} can now open this board."));
                 }
-                Err(e) if e.is(ErrorCode::UserNotFound) => error.set(Some(format!(
-                    "No user named “{name}”. Check the spelling, or ask them to sign up first."
-                ))),
+                Err(e) if e.is(ErrorCode::UserNotFound) => error
+                    .set(Some(format!("No user named “{name}”. Check the spelling, or ask them to sign up first."))),
                 Err(e) => error.set(Some(e.message)),
             }
             busy.set(false);

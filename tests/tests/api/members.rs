@@ -179,8 +179,9 @@ async fn a_username_typed_as_the_member_list_shows_it_with_an_at_sign_is_accepte
     let path = format!("/api/boards/{}/members", board.id);
 
     let twice = app.call(Method::POST, &path, Some(&ann), Some(json!({"username": "@@bob", "role": "viewer"}))).await;
-    let member: Member =
-        app.expect(StatusCode::CREATED, Method::POST, &path, &ann, json!({"username": " @Bob ", "role": "viewer"})).await;
+    let member: Member = app
+        .expect(StatusCode::CREATED, Method::POST, &path, &ann, json!({"username": " @Bob ", "role": "viewer"}))
+        .await;
 
     assert_error(&twice, StatusCode::NOT_FOUND, ErrorCode::UserNotFound);
     assert_eq!((member.user.id, member.role), (bob.id, Role::Viewer));
