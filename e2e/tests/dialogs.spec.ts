@@ -247,3 +247,21 @@ test('inviting by @name works, an unknown name is said once, and removing someon
   await expect(page.getByTestId('member')).toHaveCount(1);
   await expect(panel).toBeVisible();
 });
+
+test('the invite field suggests matching people as they are typed, and not those already on the board', async ({ browser }) => {
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const bob = await signUp(browser, 'bob', 'Bob Stone');
+  const seeded = await seedBoard(ann, 'Team', { Notes: ['Plan'] });
+  await openBoard(ann, seeded.boardId);
+  const page = ann.page;
+  const suggestions = page.getByTestId('invite-suggestions').locator('option');
+
+  await page.getByTestId('members-button').click();
+  // All but the last letter of Bob's username, as the member list would show it.
+  await page.getByTestId('invite-username').fill(`@${bob.username.slice(0, -1)}`);
+  await expect(suggestions.filter({ hasText: 'Bob Stone' })).toHaveAttribute('value', bob.username);
+  // Ann is on the board already: her own name is never offered.
+  await page.getByTestId('invite-username').fill(ann.username);
+  await expect(suggestions).toHaveCount(0);
+  await expect(page.getByTestId('invite-username')).toHaveAttribute('list', 'invite-suggestions');
+});

@@ -7,7 +7,7 @@ use corkboard_protocol::{
     AddMemberRequest, AuthResponse, Board, BoardsResponse, Card, CreateBoardRequest, CreateCardRequest,
     CreateListRequest, ErrorBody, ErrorCode, List, LoginRequest, Member, MoveCardRequest, MoveCardResponse,
     MoveListRequest, Placement, RegisterRequest, Role, SessionResponse, Snapshot, UpdateBoardRequest,
-    UpdateCardRequest, UpdateListRequest, UpdateMemberRequest,
+    UpdateCardRequest, UpdateListRequest, UpdateMemberRequest, UsersResponse,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -199,6 +199,12 @@ pub async fn rename_board(board_id: Uuid, title: String) -> Result<Board, ApiErr
 
 pub async fn delete_board(board_id: Uuid) -> Result<(), ApiError> {
     delete(&format!("/api/boards/{board_id}")).await
+}
+
+/// People whose username or display name starts with `typed`, for the invite field's suggestions.
+pub async fn find_users(typed: &str) -> Result<UsersResponse, ApiError> {
+    let q = String::from(js_sys::encode_uri_component(typed));
+    get(&format!("/api/users?q={q}")).await
 }
 
 pub async fn add_member(board_id: Uuid, username: String, role: Role) -> Result<Member, ApiError> {

@@ -185,6 +185,13 @@ pub struct MembersResponse {
     pub members: Vec<Member>,
 }
 
+/// `GET /api/users?q=`: people whose username or display name starts with what was typed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsersResponse {
+    pub users: Vec<User>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddMemberRequest {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod lists;
 pub mod members;
 pub mod openapi;
+pub mod users;
 pub mod web;
 
 use axum::Router;
@@ -34,6 +35,7 @@ pub const FEATURES: &[Feature] = &[
     Feature { router: members::router, openapi: members::Api::openapi },
     Feature { router: lists::router, openapi: lists::Api::openapi },
     Feature { router: cards::router, openapi: cards::Api::openapi },
+    Feature { router: users::router, openapi: users::Api::openapi },
 ];
 
 /// Everything under `/api`: the features, the OpenAPI document, the realtime streams, and JSON answers for

@@ -78,6 +78,7 @@ mod tests {
             "get /api/boards",
             "get /api/boards/{board_id}",
             "get /api/boards/{board_id}/members",
+            "get /api/users",
             "patch /api/boards/{board_id}",
             "patch /api/boards/{board_id}/members/{user_id}",
             "patch /api/cards/{card_id}",

@@ -45,6 +45,7 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
     let role = RwSignal::new(Role::Editor);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let suggestions = suggest_people(username, store);
 
     let invite = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -105,8 +106,13 @@ pub fn MembersPanel(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoVie
                         <h3>"Invite someone"</h3>
                         <div class="row">
                             <input placeholder="username" aria-label="Username to invite" autocapitalize="none" prop:value=username
-                                data-testid="invite-username" data-autofocus
+                                data-testid="invite-username" data-autofocus list="invite-suggestions" autocomplete="off"
                                 on:input=move |ev| { username.set(event_target_value(&ev)); error.set(None); }/>
+                            <datalist id="invite-suggestions" data-testid="invite-suggestions">
+                                {move || suggestions.get().into_iter().map(|(username, display_name)| {
+                                    view! { <option value=username>{display_name}</option> }
+                                }).collect_view()}
+                            </datalist>
                             <select aria-label="Role" data-testid="invite-role" on:change=move |ev| role.set(parse_role(&event_target_value(&ev)))>
                                 {ASSIGNABLE.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Editor>{r.as_str()}</option> }).collect_view()}
                             </select>
@@ -183,4 +189,35 @@ fn MemberRow(member: Member) -> impl IntoView {
                 detail="They can no longer open it; an admin can invite them again." action="Remove" on_confirm=remove/>
         </li>
     }
+}
+
+/// The people whose username or display name starts with what is typed in `typed`, as (username, display name),
+/// leaving out who is on the board already. Only the answer to the newest text is kept, so a slow answer to an
+/// older one never replaces it.
+fn suggest_people(typed: RwSignal<String>, store: BoardStore) -> RwSignal<Vec<(String, String)>> {
+    let suggestions = RwSignal::new(Vec::new());
+    let asked = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        let text = typed_username(&typed.get()).to_owned();
+        asked.set_value(text.clone());
+        if text.is_empty() {
+            suggestions.set(Vec::new());
+            return;
+        }
+        spawn_local(async move {
+            let Ok(found) = api::find_users(&text).await else { return };
+            if asked.get_value() != text {
+                return;
+            }
+            let members = store.members.get_untracked();
+            let people = found
+                .users
+                .into_iter()
+                .filter(|u| !members.iter().any(|m| m.user.id == u.id))
+                .map(|u| (u.username, u.display_name))
+                .collect();
+            suggestions.set(people);
+        });
+    });
+    suggestions
 }

@@ -21,3 +21,4 @@ mod realtime_fanout;
 mod realtime_outages;
 mod smoke;
 mod sse;
+mod users;
