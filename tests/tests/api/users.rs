@@ -49,7 +49,11 @@ async fn only_signed_in_people_may_look_names_up_and_an_empty_query_is_refused()
     let app = spawn_app().await;
     let ann = app.register("ann").await;
 
-    assert_error(&app.call(Method::GET, "/api/users?q=ann", None, None).await, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized);
+    assert_error(
+        &app.call(Method::GET, "/api/users?q=ann", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+    );
     for q in ["", "%20%20", "@"] {
         let got = app.call(Method::GET, &format!("/api/users?q={q}"), Some(&ann), None).await;
         assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
