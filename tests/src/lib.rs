@@ -212,6 +212,12 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// Ends every connection to this test's database but the one asking (the server's pool and its listener
+    /// among them): what a Postgres restart does to the server, for this database only.
+    pub async fn terminate_database_connections(&self) {
+        terminate_connections(&self.db).await;
+    }
+
     /// Stops the app's server; the database stays, so `start_server(&app.db_url, ..)` can start another on it.
     pub async fn stop_server(&mut self) {
         if let Some(server) = self.server.take() {
@@ -412,4 +418,15 @@ pub fn card_ids(snapshot: &Snapshot) -> Vec<Vec<Uuid>> {
         .iter()
         .map(|list| snapshot.cards.iter().filter(|c| c.list_id == list.id).map(|c| c.id).collect())
         .collect()
+}
+
+/// Ends every connection to `db`'s database except the one running this statement.
+pub async fn terminate_connections(db: &PgPool) {
+    sqlx::query(
+        "select pg_terminate_backend(pid) from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid()",
+    )
+    .execute(db)
+    .await
+    .expect("terminate backends");
 }

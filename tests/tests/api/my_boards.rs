@@ -108,13 +108,7 @@ async fn every_boards_stream_is_told_to_refetch_after_the_listener_reconnects() 
     let mut bobs = boards_stream(&app, app.addr, &bob).await;
 
     // Every connection of this database goes, the listener's too: doorbells rung meanwhile are lost.
-    sqlx::query(
-        "select pg_terminate_backend(pid) from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid()",
-    )
-    .execute(&app.db)
-    .await
-    .expect("terminate backends");
+    app.terminate_database_connections().await;
 
     assert_eq!(bobs.next().await.expect("the stream goes on").event.as_deref(), Some(MY_BOARDS_REFETCH));
 }

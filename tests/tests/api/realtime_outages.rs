@@ -83,13 +83,7 @@ async fn sockets_miss_nothing_when_every_database_connection_is_terminated() {
     let db = app.db.clone();
     moves_flow_again_after(&app, async || {
         // What a restart does to the server's connections (the listener's among them), for this database only.
-        sqlx::query(
-            "select pg_terminate_backend(pid) from pg_stat_activity
-             where datname = current_database() and pid <> pg_backend_pid()",
-        )
-        .execute(&db)
-        .await
-        .expect("terminate backends");
+        corkboard_tests::terminate_connections(&db).await;
     })
     .await;
 }
@@ -103,13 +97,7 @@ async fn a_logout_while_the_listener_is_away_still_closes_the_socket_with_4001()
 
     // Every connection of this database goes (the listener's too), and the logout follows at once: its
     // NOTIFY may find no listener, so the re-check after reconnecting has to catch it.
-    sqlx::query(
-        "select pg_terminate_backend(pid) from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid()",
-    )
-    .execute(&app.db)
-    .await
-    .expect("terminate backends");
+    app.terminate_database_connections().await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, _) = app.call(reqwest::Method::POST, "/api/auth/logout", Some(&ann), None).await;
