@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::subscription::Subscriber;
-use crate::auth::{authenticate, check_origin, credential, sessions};
+use crate::auth::{AuthUser, authenticate, check_origin, credential, sessions};
 use crate::error::{AppError, AppResult, Resource};
 use crate::state::AppState;
 
@@ -35,9 +35,7 @@ fn parse_since(since: Option<i64>) -> AppResult<Option<i64>> {
 /// Everything a stream is refused for, checked before it starts (before the upgrade for a WebSocket): the
 /// Origin (always, when present), the credential, and membership of a live board.
 pub(super) async fn admit(state: &AppState, headers: &HeaderMap, board_id: Uuid) -> AppResult<Subscriber> {
-    check_origin(state, headers)?;
-    let (token, via_cookie) = credential(headers).ok_or(AppError::Unauthorized)?;
-    let auth = authenticate(state, token, via_cookie).await?;
+    let auth = authenticate_stream(state, headers).await?;
     let row = sqlx::query!(
         r#"select b.seq, u.display_name as "display_name?"
            from boards b
@@ -52,6 +50,14 @@ pub(super) async fn admit(state: &AppState, headers: &HeaderMap, board_id: Uuid)
     .ok_or(AppError::NotFound(Resource::Board))?;
     let display_name = row.display_name.ok_or(AppError::NotAMember)?;
     Ok(Subscriber { board_id, user_id: auth.user_id, session_id: auth.session_id, display_name, seq: row.seq })
+}
+
+/// Who opens a stream: every stream, cookie or Bearer, checks the `Origin` first (a stream is a GET, which the
+/// REST extractor would let through from any origin), then the credential and its session.
+pub(super) async fn authenticate_stream(state: &AppState, headers: &HeaderMap) -> AppResult<AuthUser> {
+    check_origin(state, headers)?;
+    let (token, via_cookie) = credential(headers).ok_or(AppError::Unauthorized)?;
+    authenticate(state, token, via_cookie).await
 }
 
 /// Whether a session is still live. Checked once more after registering with the hub: a logout between

@@ -17,11 +17,12 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::admission::{authenticate_stream, session_live};
 use super::hub::lock;
 use super::metrics::{OpenGuard, Transport};
 use super::slots::UserSlot;
 use super::sse::{KEEP_ALIVE, event_stream};
-use crate::auth::{authenticate, check_origin, credential, sessions};
+use crate::auth::sessions;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -177,13 +178,11 @@ impl Drop for Registration {
 
 /// `GET /api/me/events`.
 pub(super) async fn stream(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    check_origin(&state, &headers)?;
-    let (token, via_cookie) = credential(&headers).ok_or(AppError::Unauthorized)?;
-    let auth = authenticate(&state, token, via_cookie).await?;
+    let auth = authenticate_stream(&state, &headers).await?;
     let slot = state.hub.reserve_slot(auth.user_id)?;
     let registration = state.user_streams.register(auth.user_id, auth.session_id);
     // A logout between the check above and the registration rang its doorbell before we could hear it.
-    if !sessions::is_live(&state.db, auth.session_id).await? {
+    if !session_live(&state, auth.session_id).await? {
         return Err(AppError::Unauthorized);
     }
     let stream = MyBoardsStream {
