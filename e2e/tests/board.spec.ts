@@ -1,6 +1,7 @@
 // The board in a real browser: two or three browser contexts are two or three people.
 import { expect, test } from '@playwright/test';
 import {
+  annAndBobLive,
   api,
   card,
   cardTitles,
@@ -69,13 +70,7 @@ test('Ann builds a board, invites Bob, and Bob sees her drag within a second, al
 });
 
 test('Bob goes offline, misses three moves, and catches up without reloading', async ({ browser }) => {
-  const ann = await signUp(browser, 'ann', 'Ann Lee');
-  const bob = await signUp(browser, 'bob', 'Bob Stone');
-  const seeded = await seedBoard(ann, 'Offline', { 'To do': ['A', 'B', 'C'], Doing: [], Done: ['D'] });
-  await invite(ann, seeded.boardId, bob, 'editor');
-  await openBoard(ann, seeded.boardId);
-  await openBoard(bob, seeded.boardId);
-  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live');
+  const { ann, bob, seeded } = await annAndBobLive(browser, 'Offline', { 'To do': ['A', 'B', 'C'], Doing: [], Done: ['D'] });
 
   await bob.context.setOffline(true);
   await expect(bob.page.getByTestId('connection-status')).not.toHaveText('Live');

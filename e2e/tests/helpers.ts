@@ -68,6 +68,18 @@ export async function invite(owner: Person, boardId: string, who: Person, role: 
   await api(owner.page.request, 'POST', `/api/boards/${boardId}/members`, { username: who.username, role });
 }
 
+/** Ann (owner) and Bob (editor) both looking at a new board laid out as `layout`, both live. */
+export async function annAndBobLive(browser: Browser, title: string, layout: Record<string, string[]>) {
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const bob = await signUp(browser, 'bob', 'Bob Stone');
+  const seeded = await seedBoard(ann, title, layout);
+  await invite(ann, seeded.boardId, bob, 'editor');
+  await openBoard(ann, seeded.boardId);
+  await openBoard(bob, seeded.boardId);
+  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live');
+  return { ann, bob, seeded };
+}
+
 export async function openBoard(p: Person, boardId: string) {
   await p.page.goto(`/boards/${boardId}`);
   await expect(p.page.getByTestId('board-title')).toBeVisible();

@@ -1,17 +1,11 @@
 // Moves made offline are kept and sent when the connection is back, and land where the person meant them even
 // when the list changed meanwhile (API.md, "Card moves"): the offline banner's promise.
 import { Browser, expect, test } from '@playwright/test';
-import { Person, cardTitles, dragCard, invite, openBoard, seedBoard, shownBoard, signUp, storedBoard } from './helpers';
+import { Person, annAndBobLive, cardTitles, dragCard, shownBoard, storedBoard } from './helpers';
 
 /** Ann and Bob on a board of "To do" (A, B, C), "Doing" (X) and "Done", both live; then Bob's network goes away. */
 async function bobOffline(browser: Browser, title: string) {
-  const ann = await signUp(browser, 'ann', 'Ann Lee');
-  const bob = await signUp(browser, 'bob', 'Bob Stone');
-  const seeded = await seedBoard(ann, title, { 'To do': ['A', 'B', 'C'], Doing: ['X'], Done: [] });
-  await invite(ann, seeded.boardId, bob, 'editor');
-  await openBoard(ann, seeded.boardId);
-  await openBoard(bob, seeded.boardId);
-  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live');
+  const { ann, bob, seeded } = await annAndBobLive(browser, title, { 'To do': ['A', 'B', 'C'], Doing: ['X'], Done: [] });
   await bob.context.setOffline(true);
   await expect(bob.page.getByTestId('connection-status')).not.toHaveText('Live');
   return { ann, bob, seeded };
