@@ -81,14 +81,16 @@ error_codes! {
     TooManyConnections => "too_many_connections",
     // 5xx: not final; the same operation may be sent again.
     ServiceUnavailable => "service_unavailable",
+    /// The server is at its bound for expensive work (password hashing); `Retry-After` says when to try again.
+    ServerBusy => "server_busy",
     InternalError => "internal_error",
 }
 
 impl ErrorCode {
     /// Whether an operation refused with this code may be sent again with the same `client_op_id`: the server
-    /// stored nothing about it (the database was away, or something broke on the server's side).
+    /// stored nothing about it (the database was away, the server was busy, or something broke on its side).
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorCode::ServiceUnavailable | ErrorCode::InternalError)
+        matches!(self, ErrorCode::ServiceUnavailable | ErrorCode::ServerBusy | ErrorCode::InternalError)
     }
 }
 

@@ -25,8 +25,13 @@ pub enum ServerMsg {
     /// The events after `since` can no longer be replayed: load the snapshot again.
     Reset,
     Event(Event),
+    /// Who is watching the board through this server instance: `count` people, of whom `users` names the
+    /// first `PRESENCE_NAMES` by display name. At most one a second per connection (see docs/API.md).
     Presence {
         users: Vec<PresenceUser>,
+        /// Absent from older servers: then `users` is everyone.
+        #[serde(default)]
+        count: usize,
     },
     Ack {
         client_op_id: String,

@@ -83,3 +83,7 @@ pub fn validate_client_op_id(raw: &str) -> Result<(), String> {
         Ok(())
     }
 }
+/// Names a `presence` frame carries at most; its `count` says how many people watch in all.
+pub const PRESENCE_NAMES: usize = 20;
+/// A connection gets at most one `presence` frame per this many milliseconds; changes in between coalesce.
+pub const PRESENCE_INTERVAL_MS: u64 = 1000;

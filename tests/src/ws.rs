@@ -166,7 +166,7 @@ impl BoardSocket {
     pub async fn next_presence(&mut self) -> Vec<(Uuid, String)> {
         loop {
             match self.recv().await {
-                Frame::Msg(ServerMsg::Presence { users }) => {
+                Frame::Msg(ServerMsg::Presence { users, .. }) => {
                     return users.into_iter().map(|u| (u.id, u.display_name)).collect();
                 }
                 Frame::Msg(_) => continue,

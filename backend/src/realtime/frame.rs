@@ -70,7 +70,8 @@ pub(super) fn presence_frame(watchers: &HashMap<Uuid, (String, usize)>) -> Utf8B
     let mut users: Vec<PresenceUser> =
         watchers.iter().map(|(id, (name, _))| PresenceUser { id: *id, display_name: name.clone() }).collect();
     users.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
-    frame(&ServerMsg::Presence { users })
+    let count = users.len();
+    frame(&ServerMsg::Presence { users, count })
 }
 
 #[cfg(test)]

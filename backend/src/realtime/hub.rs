@@ -382,7 +382,7 @@ mod tests {
 
     fn presence_names(frame: &Utf8Bytes) -> Vec<String> {
         match serde_json::from_str(frame.as_str()) {
-            Ok(ServerMsg::Presence { users }) => users.into_iter().map(|u| u.display_name).collect(),
+            Ok(ServerMsg::Presence { users, .. }) => users.into_iter().map(|u| u.display_name).collect(),
             other => panic!("not a presence frame: {other:?}"),
         }
     }

@@ -65,7 +65,7 @@ impl LiveConnection {
             }
             ServerMsg::Reset => store.reload(),
             ServerMsg::Event(event) => store.on_event(event),
-            ServerMsg::Presence { users } => {
+            ServerMsg::Presence { users, .. } => {
                 let _ = self.presence.try_set(users);
             }
             ServerMsg::Ack { client_op_id, seq } => store.on_ack(&client_op_id, seq),
