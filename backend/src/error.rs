@@ -89,6 +89,9 @@ pub enum AppError {
     /// 503: the database cannot be reached right now; the client may retry.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
+    /// 503 at once: this instance knows Postgres is down (`db_health`), so the request does not wait for it.
+    #[error("database known to be down")]
+    DatabaseDown,
     /// 500: a bug or an unexpected failure. Logged in full, answered with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -122,7 +125,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::DatabaseDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,7 +166,7 @@ impl AppError {
                 ErrorCode::TooManyConnections,
                 "You have too many live connections open; close some tabs and try again.".into(),
             ),
-            AppError::Unavailable(_) => {
+            AppError::Unavailable(_) | AppError::DatabaseDown => {
                 (ErrorCode::ServiceUnavailable, "The database is unavailable right now; try again shortly.".into())
             }
             AppError::Internal(_) => (ErrorCode::InternalError, "Something went wrong on our side.".into()),
@@ -190,14 +193,44 @@ impl IntoResponse for AppError {
         let status = self.status();
         match &self {
             AppError::Internal(_) => tracing::error!(error = %self, "request failed"),
-            AppError::Unavailable(_) => tracing::warn!(error = %self, "database unavailable"),
+            // A known outage is logged once by `db_health`; an unnoticed one at most every few seconds.
+            AppError::Unavailable(_) if UNAVAILABLE_LOG.ready() => {
+                tracing::warn!(error = %self, "database unavailable (further refusals logged at debug for a while)")
+            }
             _ => tracing::debug!(error = %self, "request refused"),
         }
+        let retry_after_secs = match self {
+            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            AppError::Unavailable(_) | AppError::DatabaseDown => Some(1),
+            _ => None,
+        };
         let mut response = (status, axum::Json(self.body())).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        if let Some(secs) = retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+/// At most one WARN per this many seconds for 503s that no known outage explains (a pool that ran dry, say).
+static UNAVAILABLE_LOG: LogEvery = LogEvery::new(10);
+
+/// Lets a log line through at most once per `secs` seconds, across threads.
+struct LogEvery {
+    secs: u64,
+    last: std::sync::atomic::AtomicU64,
+}
+
+impl LogEvery {
+    const fn new(secs: u64) -> Self {
+        Self { secs, last: std::sync::atomic::AtomicU64::new(0) }
+    }
+
+    fn ready(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
+        let last = self.last.load(Ordering::Relaxed);
+        now >= last + self.secs && self.last.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod db_health;
 pub mod error;
 pub mod eventlog;
 pub mod http;
@@ -26,7 +27,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 pub use config::Config;
 pub use error::{AppError, AppResult};
@@ -42,16 +43,23 @@ pub fn router(state: AppState) -> Router {
         .merge(http::health::router())
         .merge(telemetry::router())
         .merge(http::web::router(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), db_health::refuse_changes_while_down))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(telemetry::track_http))
         // Fastest: a 5,000-card board is 2 MB of JSON; the default quality took longer to compress than to
         // build it, for a few percent smaller output.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            // The matched route, not the raw path: ids stay out of span names and metrics stay bounded.
-            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-            tracing::info_span!("http", method = %req.method(), route)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // The matched route, not the raw path: ids stay out of span names and metrics stay bounded.
+                    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+                    tracing::info_span!("http", method = %req.method(), route)
+                })
+                // `AppError` logs what deserves it (a 500 at ERROR, an outage once at WARN); a line per 5xx here
+                // would turn every 503 of an outage into an ERROR.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .with_state(state)
 }
 

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::{TokenKeys, hash_password};
 use crate::config::{Config, ConfigError};
+use crate::db_health::DbHealth;
 use crate::realtime::{Hub, UserStreams};
 
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub dummy_password_hash: String,
     /// Failed-login throttling per account and per address.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Whether Postgres is known to be down (told by the realtime listener): changes then fail fast.
+    pub db_health: Arc<DbHealth>,
     /// This instance's realtime hub: the boards being watched and their subscribers.
     pub hub: Hub,
     /// This instance's "my boards" streams, by user.
@@ -43,8 +46,10 @@ impl AppState {
         let allowed_origins = config.allowed_origin_list()?;
         let dummy_password_hash =
             hash_password(uuid::Uuid::now_v7().to_string()).await.map_err(|e| StartupError::Hasher(e.to_string()))?;
+        let db_health = Arc::new(DbHealth::default());
         Ok(Self {
-            hub: Hub::new(db.clone(), config.max_streams_per_user as usize),
+            hub: Hub::new(db.clone(), Arc::clone(&db_health), config.max_streams_per_user as usize),
+            db_health,
             user_streams: UserStreams::default(),
             shutdown: CancellationToken::new(),
             db,

@@ -201,6 +201,11 @@ impl BoardSocket {
         }
     }
 
+    /// The raw socket, for tests that send and read at the same time (split it).
+    pub fn into_stream(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.inner
+    }
+
     pub async fn send_text(&mut self, text: impl Into<String>) {
         self.inner.send(Message::text(text.into())).await.expect("send a frame");
     }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::extract::ws::Utf8Bytes;
-use corkboard_protocol::close_code;
+use corkboard_protocol::{PRESENCE_INTERVAL_MS, close_code};
 use sqlx::PgPool;
+use tokio::time::{Duration, Instant};
 
 use super::frame::{Closes, Pushed};
-use super::hub::{Hub, READ_BATCH, RETRY_AFTER};
+use super::hub::{Hub, READ_BATCH, RETRY_AFTER, log_read_failure};
 use super::subscription::{Subscriber, Subscription};
 use crate::error::AppResult;
 use crate::eventlog::read_since;
@@ -19,6 +20,7 @@ use crate::eventlog::read_since;
 /// The longest backlog replayed to one subscriber; past it the subscriber gets `reset` and reloads the
 /// snapshot, which is cheaper for both sides than thousands of events.
 pub const MAX_REPLAY: i64 = 10_000;
+const PRESENCE_INTERVAL: Duration = Duration::from_millis(PRESENCE_INTERVAL_MS);
 
 /// What a subscriber sends next.
 #[derive(Debug)]
@@ -47,7 +49,10 @@ pub struct Feed {
     catching_up: bool,
     pending_reset: Option<i64>,
     pending_close: Option<u16>,
+    /// A `presence` frame is owed: the first one, or who watches changed since the last one sent.
     presence_due: bool,
+    /// No `presence` frame before this: at most one per `PRESENCE_INTERVAL_MS`, changes meanwhile coalesce.
+    presence_quiet_until: Option<Instant>,
 }
 
 impl Feed {
@@ -79,6 +84,7 @@ impl Feed {
             pending_reset,
             pending_close: None,
             presence_due: true,
+            presence_quiet_until: None,
         }
     }
 
@@ -121,10 +127,18 @@ impl Feed {
                 Box::pin(self.catch_up()).await;
                 continue;
             }
-            if self.presence_due {
+            if self.presence_quiet_until.is_some_and(|until| until <= Instant::now()) {
+                self.presence_quiet_until = None;
+                self.presence_due |= self.subscription.presence.has_changed().unwrap_or(false);
+            }
+            if self.presence_due && self.presence_quiet_until.is_none() {
                 self.presence_due = false;
+                self.presence_quiet_until = Some(Instant::now() + PRESENCE_INTERVAL);
                 return Next::Presence(self.subscription.presence.borrow_and_update().clone());
             }
+            // While quiet, changes are not even listened for (a crowd joining would wake every socket once per
+            // join): the end of the quiet time looks at the latest instead.
+            let quiet_until = self.presence_quiet_until;
             tokio::select! {
                 biased;
                 () = self.subscription.shared.kill.cancelled() => {}
@@ -137,11 +151,12 @@ impl Feed {
                     None => return Next::Close(close_code::GOING_AWAY),
                 },
                 () = self.subscription.shared.wake.notified() => {}
-                changed = self.subscription.presence.changed() => {
+                changed = self.subscription.presence.changed(), if quiet_until.is_none() => {
                     if changed.is_ok() {
                         self.presence_due = true;
                     }
                 }
+                () = tokio::time::sleep_until(quiet_until.unwrap_or_else(Instant::now)), if quiet_until.is_some() => {}
             }
         }
     }
@@ -179,7 +194,8 @@ impl Feed {
                 self.backlog.extend(events.into_iter().map(Arc::new));
             }
             Err(err) => {
-                tracing::warn!(board_id = %self.subscriber.board_id, error = %err, "cannot catch up from the log; retrying");
+                let health = self.hub.db_health();
+                log_read_failure(health, self.subscriber.board_id, &err, "cannot catch up from the log; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }

@@ -1,11 +1,11 @@
 //! Frame encoding: every server frame as JSON text, and each committed event encoded once, for the WebSocket and
 //! for SSE, as the bytes every subscriber of the board shares.
 
-use std::collections::HashMap;
+use std::collections::BTreeSet;
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
-use corkboard_protocol::{ErrorCode, Event, EventKind, PresenceUser, ServerMsg};
+use corkboard_protocol::{ErrorCode, Event, EventKind, PRESENCE_NAMES, PresenceUser, ServerMsg};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -65,13 +65,15 @@ pub fn frame(msg: &ServerMsg) -> Utf8Bytes {
         .into()
 }
 
-/// The `presence` frame for the people watching a board (display name, and how many streams each has open).
-pub(super) fn presence_frame(watchers: &HashMap<Uuid, (String, usize)>) -> Utf8Bytes {
-    let mut users: Vec<PresenceUser> =
-        watchers.iter().map(|(id, (name, _))| PresenceUser { id: *id, display_name: name.clone() }).collect();
-    users.sort_by(|a, b| a.display_name.cmp(&b.display_name).then(a.id.cmp(&b.id)));
-    let count = users.len();
-    frame(&ServerMsg::Presence { users, count })
+/// The `presence` frame of a board: how many people watch it, and the first `PRESENCE_NAMES` of them by display
+/// name. Its size does not grow with the crowd: building it costs the same for 2 watchers or 10,000.
+pub(super) fn presence_frame(by_name: &BTreeSet<(String, Uuid)>) -> Utf8Bytes {
+    let users = by_name
+        .iter()
+        .take(PRESENCE_NAMES)
+        .map(|(display_name, id)| PresenceUser { id: *id, display_name: display_name.clone() })
+        .collect();
+    frame(&ServerMsg::Presence { users, count: by_name.len() })
 }
 
 #[cfg(test)]
@@ -117,5 +119,22 @@ mod tests {
             Some(Closes::User(user))
         );
         assert_eq!(Pushed::new(&event(EventKind::ListDeleted { list_id: user })).unwrap().closes, None);
+    }
+
+    #[test]
+    fn a_presence_frame_names_the_first_few_and_counts_everyone() {
+        let crowd: BTreeSet<(String, Uuid)> = (0..1000).map(|n| (format!("user {n:04}"), Uuid::now_v7())).collect();
+        let text = presence_frame(&crowd);
+        assert!(text.len() < 2 * 1024, "{} bytes", text.len());
+        match serde_json::from_str(text.as_str()).expect("parses") {
+            ServerMsg::Presence { users, count } => {
+                assert_eq!(count, 1000);
+                let names: Vec<_> = users.iter().map(|u| u.display_name.as_str()).collect();
+                assert_eq!(names.len(), PRESENCE_NAMES);
+                assert_eq!(names[0], "user 0000");
+                assert_eq!(names[PRESENCE_NAMES - 1], format!("user {:04}", PRESENCE_NAMES - 1));
+            }
+            other => panic!("not presence: {other:?}"),
+        }
     }
 }

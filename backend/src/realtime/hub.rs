@@ -3,7 +3,7 @@
 //! (`frame`), and hands the same bytes to every subscriber's bounded queue. Entries go away with their last
 //! subscriber. What a subscriber holds is in `subscription`, stream caps in `slots`, counters in `metrics`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -22,7 +22,8 @@ use super::metrics::{HubStats, fanout_histogram};
 use super::slots::{StreamSlots, UserSlot};
 use super::subscription::{SubShared, Subscriber, Subscription};
 use crate::auth::sessions;
-use crate::error::AppResult;
+use crate::db_health::DbHealth;
+use crate::error::{AppError, AppResult};
 use crate::eventlog::read_since;
 
 /// Events a subscriber may have queued before it counts as lagging. A lagging subscriber is not slowed down
@@ -48,6 +49,8 @@ pub struct Hub {
 
 struct HubInner {
     db: PgPool,
+    /// Whether Postgres is known to be down: the listener tells it, log reads keep quiet while it is.
+    health: Arc<DbHealth>,
     boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
     next_id: AtomicU64,
     stats: HubStats,
@@ -72,7 +75,9 @@ pub struct BoardEntry {
     doorbell: Notify,
     stop: CancellationToken,
     state: Mutex<EntryState>,
-    /// The current `presence` frame of this board.
+    /// The current `presence` frame of this board, rebuilt when who watches changes: a few names and a count,
+    /// whatever the crowd, so a join costs the same for 2 watchers or 10,000. Each subscriber reads the latest
+    /// when it is due one, so changes between two of its frames coalesce.
     presence: watch::Sender<Utf8Bytes>,
 }
 
@@ -80,6 +85,8 @@ struct EntryState {
     subs: HashMap<u64, SubHandle>,
     /// Who is watching: display name and how many of their subscribers are open.
     watchers: HashMap<Uuid, (String, usize)>,
+    /// The same people ordered by display name, for the presence frame's first names.
+    by_name: BTreeSet<(String, Uuid)>,
     /// The newest seq fanned out (or the entry's baseline): a subscriber registered now gets every later event
     /// through its queue, and needs the ones up to here from `recent` or the log.
     fanned: i64,
@@ -129,14 +136,15 @@ impl BoardEntry {
 }
 
 impl Hub {
-    pub fn new(db: PgPool, max_streams_per_user: usize) -> Self {
-        Self::with_linger(db, max_streams_per_user, ENTRY_LINGER)
+    pub fn new(db: PgPool, health: Arc<DbHealth>, max_streams_per_user: usize) -> Self {
+        Self::with_linger(db, health, max_streams_per_user, ENTRY_LINGER)
     }
 
-    pub fn with_linger(db: PgPool, max_streams_per_user: usize, linger: Duration) -> Self {
+    pub fn with_linger(db: PgPool, health: Arc<DbHealth>, max_streams_per_user: usize, linger: Duration) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 db,
+                health,
                 boards: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 stats: HubStats::default(),
@@ -175,6 +183,10 @@ impl Hub {
         &self.inner.db
     }
 
+    pub fn db_health(&self) -> &Arc<DbHealth> {
+        &self.inner.health
+    }
+
     pub fn tasks(&self) -> &TaskTracker {
         &self.inner.tasks
     }
@@ -191,7 +203,7 @@ impl Hub {
         let entry = match boards.get(&subscriber.board_id) {
             Some(entry) => Arc::clone(entry),
             None => {
-                let (presence, _) = watch::channel(presence_frame(&HashMap::new()));
+                let (presence, _) = watch::channel(presence_frame(&BTreeSet::new()));
                 let entry = Arc::new(BoardEntry {
                     board_id: subscriber.board_id,
                     last_pushed: AtomicI64::new(subscriber.seq),
@@ -200,6 +212,7 @@ impl Hub {
                     state: Mutex::new(EntryState {
                         subs: HashMap::new(),
                         watchers: HashMap::new(),
+                        by_name: BTreeSet::new(),
                         fanned: subscriber.seq,
                         recent: VecDeque::new(),
                     }),
@@ -217,7 +230,8 @@ impl Hub {
         let watcher = state.watchers.entry(subscriber.user_id).or_insert_with(|| (subscriber.display_name.clone(), 0));
         watcher.1 += 1;
         if watcher.1 == 1 {
-            entry.presence.send_replace(presence_frame(&state.watchers));
+            state.by_name.insert((subscriber.display_name.clone(), subscriber.user_id));
+            entry.presence.send_replace(presence_frame(&state.by_name));
         }
         // Subscribed after the update: the newcomer gets the current list once, from its feed.
         let presence = entry.presence.subscribe();
@@ -239,8 +253,10 @@ impl Hub {
         if let Some(watcher) = state.watchers.get_mut(&user_id) {
             watcher.1 -= 1;
             if watcher.1 == 0 {
-                state.watchers.remove(&user_id);
-                entry.presence.send_replace(presence_frame(&state.watchers));
+                if let Some((name, _)) = state.watchers.remove(&user_id) {
+                    state.by_name.remove(&(name, user_id));
+                }
+                entry.presence.send_replace(presence_frame(&state.by_name));
             }
         }
         if !state.subs.is_empty() {
@@ -329,6 +345,15 @@ impl Hub {
     }
 }
 
+/// A failed log read: worth a WARN, unless it is part of an outage that has been logged already.
+pub(super) fn log_read_failure(health: &DbHealth, board_id: Uuid, err: &AppError, what: &'static str) {
+    if health.is_down() {
+        tracing::debug!(%board_id, error = %err, what);
+    } else {
+        tracing::warn!(%board_id, error = %err, what);
+    }
+}
+
 /// The pump of one board: on every ring, reads the events after the last one pushed (in batches) and fans
 /// them out. One read per board per wake-up, whatever the number of subscribers.
 async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
@@ -360,7 +385,7 @@ async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(board_id = %entry.board_id, error = %err, "cannot read the event log; retrying");
+                    log_read_failure(&hub.health, entry.board_id, &err, "cannot read the event log; retrying");
                     tokio::select! {
                         () = entry.stop.cancelled() => return,
                         () = tokio::time::sleep(RETRY_AFTER) => {}
@@ -391,7 +416,7 @@ mod tests {
     async fn entries_go_away_with_their_last_subscriber_and_presence_counts_people_not_sockets() {
         // Never connected: the pumps' reads fail and retry until their entry goes away.
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        let hub = Hub::with_linger(db, 32, Duration::ZERO);
+        let hub = Hub::with_linger(db, Arc::default(), 32, Duration::ZERO);
         let (board, other_board) = (Uuid::now_v7(), Uuid::now_v7());
         let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
 
@@ -420,7 +445,7 @@ mod tests {
     #[tokio::test]
     async fn a_revoked_session_kills_only_its_own_subscribers() {
         let db = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
-        let hub = Hub::new(db, 32);
+        let hub = Hub::new(db, Arc::default(), 32);
         let board = Uuid::now_v7();
         let first = subscriber(board, Uuid::now_v7(), "ann");
         let doomed = hub.join(&first, 0);

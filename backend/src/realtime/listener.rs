@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnection, PgListener};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ use crate::auth::SESSION_REVOKED_CHANNEL;
 use crate::eventlog::{BOARD_EVENTS_CHANNEL, USER_BOARDS_CHANNEL, parse_doorbell, parse_user_boards};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shutdown: CancellationToken) {
     let mut backoff = FIRST_BACKOFF;
@@ -27,7 +28,9 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
             listener = connecting => match listener {
                 Ok(listener) => listener,
                 Err(err) => {
-                    tracing::warn!(error = %err, retry_in = ?backoff, "cannot listen for board events");
+                    // The first failure starts an outage (logged once, by `db_health`); retries stay quiet.
+                    hub.db_health().mark_down(&err);
+                    tracing::debug!(error = %err, retry_in = ?backoff, "cannot listen for board events");
                     tokio::select! {
                         () = shutdown.cancelled() => return,
                         () = tokio::time::sleep(backoff) => {}
@@ -38,6 +41,8 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
             },
         };
         backoff = FIRST_BACKOFF;
+        hub.db_health().mark_up();
+        let connected_at = std::time::Instant::now();
         if connected_before {
             tracing::info!("listening for board events again; catching up from the log");
         }
@@ -61,28 +66,46 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
             match received {
                 Ok(Some(notification)) => dispatch(&hub, &users, notification.channel(), notification.payload()),
                 // The connection was lost. Start over on a fresh one, so the catch-up above runs after LISTEN.
+                // Logged at INFO: if Postgres is really gone, the reconnect below fails and `db_health` says so.
                 Ok(None) => {
-                    tracing::warn!("lost the Postgres listener connection");
+                    tracing::info!("lost the Postgres listener connection");
                     break;
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "the Postgres listener failed");
+                    tracing::info!(error = %err, "the Postgres listener failed");
                     break;
                 }
             }
         }
         drop(listener);
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(FIRST_BACKOFF) => {}
+        // Reconnect at once, so an outage is noticed (and moves fail fast) within moments; a connection that
+        // keeps dropping right after it was made is retried more slowly.
+        if connected_at.elapsed() < MAX_BACKOFF {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(FIRST_BACKOFF) => {}
+            }
         }
     }
 }
 
+/// How long a (re)connect may take before Postgres counts as unreachable. sqlx keeps retrying a refused
+/// connection until its own acquire timeout (30 s), which would hide an outage from `db_health` for that long.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(2);
+
 async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
-    listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL, USER_BOARDS_CHANNEL]).await?;
-    Ok(listener)
+    let connecting = async {
+        // A plain connection first: it fails at once when Postgres refuses (sqlx's pool behind `PgListener`
+        // would keep retrying quietly), so an outage is noticed within moments.
+        PgConnection::connect(database_url).await?.close().await?;
+        let mut listener = PgListener::connect(database_url).await?;
+        // A lost connection must come back to us at once, not be re-made inside `try_recv` (which would wait
+        // out sqlx's acquire timeout there, and miss the catch-up and the outage bookkeeping of `run`).
+        listener.eager_reconnect(false);
+        listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL, USER_BOARDS_CHANNEL]).await?;
+        Ok(listener)
+    };
+    tokio::time::timeout(CONNECT_PATIENCE, connecting).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
 }
 
 fn dispatch(hub: &Hub, users: &UserStreams, channel: &str, payload: &str) {

@@ -227,8 +227,13 @@ async fn receiver(
             // tungstenite answers pings itself.
             Message::Ping(_) => continue,
             Message::Binary(_) => error_frame(None, ErrorCode::UnsupportedFrame, "Frames are JSON text."),
-            // Boxed: the move path (sqlx futures) would otherwise sit inline in every idle socket's task.
-            Message::Text(text) => Box::pin(handle_text(state, subscriber, text.as_str())).await,
+            Message::Text(text) => {
+                let started = Instant::now();
+                // Boxed: the move path (sqlx futures) would otherwise sit inline in every idle socket's task.
+                let reply = Box::pin(handle_text(state, subscriber, text.as_str())).await;
+                bucket.excuse(started.elapsed());
+                reply
+            }
         };
         if replies.send(Reply::Frame(reply)).await.is_err() {
             return;
@@ -283,7 +288,11 @@ fn error_frame(client_op_id: Option<String>, code: ErrorCode, message: impl Into
     frame(&ServerMsg::Error { client_op_id, code, message: message.into() })
 }
 
-/// The per-connection message rate: `rate` tokens a second, at most `burst` saved up.
+/// The most a client is excused for the time the server spent answering it: 10 s of sending at the full rate.
+const MAX_EXCUSED_SECS: f64 = 10.0;
+
+/// The per-connection message rate, judged on the client's sending: `rate` tokens a second, at most `burst`
+/// saved up, and the time the server spent answering a frame earns tokens past the burst (see `excuse`).
 struct TokenBucket {
     rate: f64,
     burst: f64,
@@ -298,7 +307,9 @@ impl TokenBucket {
 
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        let earned = now.duration_since(self.last).as_secs_f64() * self.rate;
+        // Excused tokens above the burst are kept until spent; only ordinary saving stops at the burst.
+        self.tokens = (self.tokens + earned).min(self.burst.max(self.tokens));
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -306,6 +317,16 @@ impl TokenBucket {
         } else {
             false
         }
+    }
+
+    /// The server was `busy` answering the client's last frame and read nothing meanwhile: what the client sent
+    /// in that time was sent at its own pace and now arrives at once. Those frames must not count as a burst
+    /// (after a database outage they would close a client that kept to the rate), so the busy time earns
+    /// tokens even past the burst, up to `MAX_EXCUSED_SECS` of sending.
+    fn excuse(&mut self, busy: Duration) {
+        let cap = self.burst + self.rate * MAX_EXCUSED_SECS;
+        self.tokens = (self.tokens + busy.as_secs_f64() * self.rate).min(cap.max(self.tokens));
+        self.last = self.last.max(Instant::now());
     }
 }
 
@@ -324,5 +345,28 @@ mod tests {
         bucket.last -= Duration::from_millis(100);
         assert!(bucket.take() && bucket.take());
         assert!(!bucket.take());
+    }
+
+    #[test]
+    fn time_spent_answering_is_not_held_against_the_client() {
+        let mut bucket = TokenBucket::new(RATE_PER_SEC, RATE_BURST);
+        assert!(bucket.take());
+        // Eight seconds waiting for the database while the client kept sending 10 frames a second: the 80
+        // frames it sent meanwhile arrive at once, on top of a full burst.
+        bucket.excuse(Duration::from_secs(8));
+        for n in 0..(50 + 80) {
+            assert!(bucket.take(), "frame {n} refused");
+        }
+        // The excuse is spent: a real burst on top is still refused.
+        let refused = (0..100).filter(|_| !bucket.take()).count();
+        assert!(refused > 0);
+    }
+
+    #[test]
+    fn the_excuse_is_bounded() {
+        let mut bucket = TokenBucket::new(RATE_PER_SEC, RATE_BURST);
+        bucket.excuse(Duration::from_secs(3600));
+        let allowed = (0..10_000).take_while(|_| bucket.take()).count();
+        assert!(allowed <= (RATE_BURST + RATE_PER_SEC * MAX_EXCUSED_SECS) as usize + 1, "{allowed}");
     }
 }

@@ -84,13 +84,11 @@ pub fn BoardHeader(members_open: RwSignal<bool>) -> impl IntoView {
 /// cannot know.
 #[component]
 fn PresenceAvatars() -> impl IntoView {
+    /// Avatars shown; the rest is "+n".
+    const SHOWN: usize = 6;
     let live = expect_context::<LiveConnection>();
     let stale = move || live.state.get() != ConnState::Live;
-    let shown = move || {
-        let mut users = live.presence.get();
-        users.truncate(6);
-        users
-    };
+    let shown = move || live.presence.with(|watching| watching.users.iter().take(SHOWN).cloned().collect::<Vec<_>>());
     view! {
         <div class="presence" class:is-stale=stale data-testid="presence" role="group"
             aria-label=move || if stale() { "Who was here while you were online" } else { "Who is here" }>
@@ -110,8 +108,10 @@ fn PresenceAvatars() -> impl IntoView {
                 }
             }/>
             {move || {
-                let extra = live.presence.with(Vec::len).saturating_sub(6);
-                (extra > 0).then(|| view! { <span class="avatar avatar-more">{format!("+{extra}")}</span> })
+                let extra = live.presence.with(|watching| watching.count.saturating_sub(watching.users.len().min(SHOWN)));
+                (extra > 0).then(|| view! {
+                    <span class="avatar avatar-more" title=format!("{extra} more viewing")>{format!("+{extra}")}</span>
+                })
             }}
         </div>
     }

@@ -19,6 +19,8 @@ mod realtime;
 mod realtime_closes;
 mod realtime_fanout;
 mod realtime_outages;
+mod realtime_presence;
+mod realtime_rate;
 mod smoke;
 mod sse;
 mod users;

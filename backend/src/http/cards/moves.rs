@@ -69,7 +69,8 @@ pub async fn move_card(
     let target = req.target().map_err(|(field, problem)| {
         AppError::bad_request(ErrorCode::InvalidBody, format!("The request body does not fit: `{field}` {problem}."))
     })?;
-    let mut btx = BoardTx::begin_for_card(&state.db, card_id, actor_id).await?;
+    // Waiting for a connection is given up as soon as Postgres is known to be down: nothing is written yet.
+    let mut btx = state.db_health.unless_down(BoardTx::begin_for_card(&state.db, card_id, actor_id)).await?;
     if within_board.is_some_and(|board_id| board_id != btx.board_id) {
         return Err(AppError::NotFound(Resource::Card));
     }

@@ -65,13 +65,20 @@ struct Wire {
     stopped: bool,
 }
 
+/// Who has the board open, from the server's `presence` frames: the first few by name, and how many in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Watching {
+    pub users: Vec<PresenceUser>,
+    pub count: usize,
+}
+
 /// The live connection of one open board, and what it shows: its state, the transport, who is here.
 #[derive(Clone, Copy)]
 pub struct LiveConnection {
     pub state: RwSignal<ConnState>,
     pub transport: RwSignal<Transport>,
     /// Who has this board open right now (from `presence` frames).
-    pub presence: RwSignal<Vec<PresenceUser>>,
+    pub presence: RwSignal<Watching>,
     store: BoardStore,
     toasts: Toasts,
     wire: StoredValue<Wire, LocalStorage>,
@@ -82,7 +89,7 @@ impl LiveConnection {
         LiveConnection {
             state: RwSignal::new(ConnState::Connecting),
             transport: RwSignal::new(Transport::WebSocket),
-            presence: RwSignal::new(Vec::new()),
+            presence: RwSignal::new(Watching::default()),
             store,
             toasts: expect_context::<Toasts>(),
             wire: StoredValue::new_local(Wire::default()),

@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::{ConnState, DEAD_AFTER_MS, Handler, LiveConnection, Transport};
+use super::{ConnState, DEAD_AFTER_MS, Handler, LiveConnection, Transport, Watching};
 use crate::board::model::PendingMove;
 
 fn origin_url(scheme_secure: &str, scheme_plain: &str, path: &str) -> String {
@@ -65,8 +65,10 @@ impl LiveConnection {
             }
             ServerMsg::Reset => store.reload(),
             ServerMsg::Event(event) => store.on_event(event),
-            ServerMsg::Presence { users, .. } => {
-                let _ = self.presence.try_set(users);
+            ServerMsg::Presence { users, count } => {
+                // An older server sends no count: its list is everyone.
+                let count = count.max(users.len());
+                let _ = self.presence.try_set(Watching { users, count });
             }
             ServerMsg::Ack { client_op_id, seq } => store.on_ack(&client_op_id, seq),
             ServerMsg::Error { client_op_id: Some(op), code, .. } if code.is_retryable() => self.resend_later(op),
