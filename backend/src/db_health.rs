@@ -1,6 +1,6 @@
 //! What this instance knows about reaching Postgres. The realtime listener holds one connection open at all
 //! times, so it is the first to notice an outage (its connection drops the moment Postgres stops) and the first
-//! to see it end (it tries to reconnect every few hundred milliseconds, at most 1 s apart). While it says "down":
+//! to see it end (it tries to reconnect every 250 ms; a `/readyz` that reaches Postgres ends it too). While it says "down":
 //! - changes are refused at once with 503 `service_unavailable` instead of each waiting out the pool's acquire
 //!   timeout, and a change already waiting for a connection gets the same answer the moment the outage is
 //!   noticed (nothing was written: it never had a connection);

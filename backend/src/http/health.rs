@@ -21,7 +21,11 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     let probe = sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&state.db);
     match tokio::time::timeout(Duration::from_secs(2), probe).await {
-        Ok(Ok(_)) => (StatusCode::OK, "ready"),
+        Ok(Ok(_)) => {
+            // Postgres answers: if the listener has not reconnected yet, changes need not wait for it.
+            state.db_health.mark_up();
+            (StatusCode::OK, "ready")
+        }
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
 }

@@ -15,11 +15,13 @@ use super::user_stream::UserStreams;
 use crate::auth::SESSION_REVOKED_CHANNEL;
 use crate::eventlog::{BOARD_EVENTS_CHANNEL, USER_BOARDS_CHANNEL, parse_doorbell, parse_user_boards};
 
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// Between reconnect attempts. Brisk on purpose: while they fail, Postgres counts as down and changes are
+/// refused, and an attempt against a stopped server is cheap (a refused connection).
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+/// A connection that drops sooner than this after it was made is retried after `RETRY_EVERY`, not at once.
+const SHORT_LIVED: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shutdown: CancellationToken) {
-    let mut backoff = FIRST_BACKOFF;
     let mut connected_before = false;
     loop {
         let connecting = connect(&database_url);
@@ -30,17 +32,15 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
                 Err(err) => {
                     // The first failure starts an outage (logged once, by `db_health`); retries stay quiet.
                     hub.db_health().mark_down(&err);
-                    tracing::debug!(error = %err, retry_in = ?backoff, "cannot listen for board events");
+                    tracing::debug!(error = %err, retry_in = ?RETRY_EVERY, "cannot listen for board events");
                     tokio::select! {
                         () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
+                        () = tokio::time::sleep(RETRY_EVERY) => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
                 }
             },
         };
-        backoff = FIRST_BACKOFF;
         hub.db_health().mark_up();
         let connected_at = std::time::Instant::now();
         if connected_before {
@@ -80,10 +80,10 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
         drop(listener);
         // Reconnect at once, so an outage is noticed (and moves fail fast) within moments; a connection that
         // keeps dropping right after it was made is retried more slowly.
-        if connected_at.elapsed() < MAX_BACKOFF {
+        if connected_at.elapsed() < SHORT_LIVED {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(FIRST_BACKOFF) => {}
+                () = tokio::time::sleep(RETRY_EVERY) => {}
             }
         }
     }

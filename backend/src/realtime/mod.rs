@@ -15,10 +15,16 @@
 //! - Queues ([`QUEUE_CAPACITY`] events per subscriber): overflowing marks a subscriber lagging; it then catches
 //!   up from the log in batches of `hub::READ_BATCH` by its last sent seq. The pump never waits for a subscriber.
 //! - WebSocket limits (`ws.rs`): `RATE_PER_SEC` client frames a second with bursts of `RATE_BURST`, then
-//!   `POLICY_VIOLATION`; frames over `corkboard_protocol::MAX_FRAME_BYTES` close with `MESSAGE_TOO_BIG`; a ping
-//!   every `CORKBOARD_WS_PING_MS`, a peer silent for `CORKBOARD_WS_IDLE_MS` is dropped; a small read buffer
-//!   and unbuffered writes.
-//! - Presence is per instance: each instance tells its own sockets who watches through it (known limitation).
+//!   `POLICY_VIOLATION`, judged on the client's sending (time spent answering a frame is excused, so frames
+//!   that queued behind a slow database are no burst); frames over `corkboard_protocol::MAX_FRAME_BYTES` close
+//!   with `MESSAGE_TOO_BIG`; a ping every `CORKBOARD_WS_PING_MS`, a peer silent for `CORKBOARD_WS_IDLE_MS` is
+//!   dropped; a small read buffer and unbuffered writes.
+//! - Outages: the listener tells `db_health` when Postgres is unreachable and when it is back; meanwhile moves
+//!   are refused with `service_unavailable` at once, and log reads that fail keep quiet (one WARN per outage).
+//! - Presence (`frame::presence_frame`, `feed.rs`): a count and the first `PRESENCE_NAMES` names, rebuilt per
+//!   join or leave at a cost that does not grow with the crowd; each socket gets one after `hello`, then at most
+//!   one per `PRESENCE_INTERVAL_MS` with the latest state. Per instance: each instance tells its own sockets who
+//!   watches through it (known limitation).
 //! - Closes: logout → `SESSION_REVOKED` (NOTIFY `session_revoked`, and a re-check of every open session after
 //!   the listener reconnects), `member_removed` → `MEMBERSHIP_REVOKED` after that event, `board_deleted` →
 //!   `BOARD_DELETED` after that event, shutdown → `GOING_AWAY`. An SSE stream just ends in those cases.
