@@ -146,3 +146,71 @@ async fn a_flood_of_huge_and_deeply_nested_bodies_is_refused_without_the_server_
     let status = client.get(format!("http://{addr}/api/boards")).bearer_auth(&ann.token).send().await.unwrap().status();
     assert!(status.is_success(), "still serving: {status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_one_warn_line_not_one_per_refused_request() {
+    // A private cluster: stopping the shared server would break every other test running at the time.
+    let pg = corkboard_tests::pg::PrivatePostgres::start();
+    let app = corkboard_tests::spawn_app_on(&pg.url(), |_| {}).await;
+    let ann = app.register("ann").await;
+    let (board, lists, cards) = app.board_with(&ann, 2, 1).await;
+    let log = std::env::temp_dir().join(format!("corkboard-outage-{}.log", uuid::Uuid::now_v7().simple()));
+    let server = ServerProcess::start_logging(CORKBOARD, &app.db_url, free_addr(), "info", &log).await;
+    let request = corkboard_tests::ws::ws_request(
+        server.addr,
+        board.id,
+        None,
+        corkboard_tests::ws::Auth::Bearer(&ann.token),
+        None,
+    );
+    let mut socket = corkboard_tests::ws::try_connect(request).await.expect("the socket opens");
+
+    tokio::task::block_in_place(|| pg.stop());
+    // Twenty moves on the socket and twenty REST changes while Postgres is down: each refused with 503.
+    let mut refused = 0;
+    for n in 0..20 {
+        let op = format!("down-{n}");
+        socket.move_card(&op, cards[0][0].id, lists[1].id, None).await;
+        loop {
+            match socket.next_msg().await {
+                ServerMsg::Error { client_op_id: Some(got), code, .. } if got == op => {
+                    assert_eq!(code, corkboard_protocol::ErrorCode::ServiceUnavailable);
+                    refused += 1;
+                    break;
+                }
+                ServerMsg::Error { .. } | ServerMsg::Ack { .. } => panic!("{op} was not refused"),
+                _ => continue,
+            }
+        }
+        let created = app
+            .client
+            .post(format!("{}/api/boards/{}/lists", server.base_url(), board.id))
+            .bearer_auth(&ann.token)
+            .json(&json!({"title": "While down"}))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(created.status().as_u16(), 503);
+        assert_eq!(created.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    }
+    assert_eq!(refused, 20);
+    tokio::task::block_in_place(|| pg.start_again());
+    let client = app.client.clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !client.get(format!("{}/readyz", server.base_url())).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(Instant::now() < deadline, "the server did not see Postgres come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server);
+
+    let text = std::fs::read_to_string(&log).expect("the server's log");
+    let _ = std::fs::remove_file(&log);
+    let ours = |level: &str| {
+        text.lines().filter(|line| line.contains(level) && line.contains("corkboard_server")).collect::<Vec<_>>()
+    };
+    let warnings = ours(" WARN ");
+    assert_eq!(warnings.len(), 1, "one WARN for the outage, got:\n{}", warnings.join("\n"));
+    assert!(warnings[0].contains("Postgres is unreachable"), "{}", warnings[0]);
+    assert!(ours(" ERROR ").is_empty(), "no ERROR for a 503:\n{text}");
+    assert!(text.contains("Postgres is reachable again"), "the end of the outage is logged:\n{text}");
+}

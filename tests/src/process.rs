@@ -3,6 +3,7 @@
 //! exists only in the backend package's tests, where these tests live.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,16 +24,30 @@ impl ServerProcess {
     /// Starts `binary` on `addr` against `db_url` (it runs the migrations itself) and waits until it is ready.
     /// It signs with the harness's secret, so tokens from an in-process `TestApp` on the same database stay valid.
     pub async fn start(binary: &str, db_url: &str, addr: SocketAddr) -> Self {
-        let child = Command::new(binary)
+        Self::start_with(binary, db_url, addr, |_| {}).await
+    }
+
+    /// Like `start`, with the log at `level` written (plain text, one line per record) to `log`.
+    pub async fn start_logging(binary: &str, db_url: &str, addr: SocketAddr, level: &str, log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::start_with(binary, db_url, addr, |command| {
+            command.env("RUST_LOG", level).env("CORKBOARD_LOG_FORMAT", "text").stdout(file);
+        })
+        .await
+    }
+
+    async fn start_with(binary: &str, db_url: &str, addr: SocketAddr, configure: impl FnOnce(&mut Command)) -> Self {
+        let mut command = Command::new(binary);
+        command
             .env("DATABASE_URL", db_url)
             .env("CORKBOARD_BIND", addr.to_string())
             .env("CORKBOARD_PUBLIC_URL", format!("http://{addr}"))
             .env("CORKBOARD_JWT_SECRET", JWT_SECRET)
             .env("CORKBOARD_DB_MAX_CONNECTIONS", "10")
             .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start corkboard");
+            .stdin(Stdio::null());
+        configure(&mut command);
+        let child = command.spawn().expect("start corkboard");
         let server = Self { child, addr };
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
