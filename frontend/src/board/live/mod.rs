@@ -56,6 +56,8 @@ struct Wire {
     /// `None` until started.
     transport: Option<Transport>,
     got_hello: bool,
+    /// Counts `hello`s: a paced resend of the pending moves belongs to the connection that started it.
+    hellos: u32,
     ws_failures: u32,
     attempt: u32,
     last_heard: f64,

@@ -15,7 +15,29 @@ use crate::board::model::PendingMove;
 /// A move refused with "not now" (the database was briefly away) is sent again after this long.
 const RESEND_AFTER_MS: u64 = 2_000;
 
+/// Pending moves sent again per second after a reconnect: below the server's 20 frames a second, so a long
+/// offline queue goes out in slices instead of one burst that would close the socket (over 50 at once).
+const RESEND_PER_SECOND: usize = 15;
+
 impl LiveConnection {
+    /// Sends `pending` on the socket greeted by `hello`, `RESEND_PER_SECOND` at a time; stops when that socket
+    /// is gone (the next `hello` starts over) and skips moves confirmed meanwhile.
+    pub(super) fn resend_paced(self, hello: u32, mut pending: Vec<PendingMove>) {
+        let current = self.wire.try_with_value(|w| w.hellos == hello && w.got_hello).unwrap_or(false);
+        if !current {
+            return;
+        }
+        let unconfirmed: Vec<String> = self.store.unconfirmed_moves().into_iter().map(|p| p.op_id).collect();
+        pending.retain(|op| unconfirmed.contains(&op.op_id));
+        let later = pending.split_off(pending.len().min(RESEND_PER_SECOND));
+        for op in &pending {
+            self.send_ws(op);
+        }
+        if !later.is_empty() {
+            set_timeout(move || self.resend_paced(hello, later), Duration::from_secs(1));
+        }
+    }
+
     /// Sends a move now if we can; otherwise it waits in the pending list for the next hello or stream open.
     pub fn send_move(self, op: PendingMove) {
         match self.wire.try_with_value(|w| w.transport).flatten() {

@@ -50,17 +50,19 @@ impl LiveConnection {
         let store = self.store;
         match msg {
             ServerMsg::Hello { .. } => {
-                self.wire.try_update_value(|w| {
+                let hello = self.wire.try_update_value(|w| {
                     w.got_hello = true;
+                    w.hellos += 1;
                     w.ws_failures = 0;
                     w.attempt = 0;
+                    w.hellos
                 });
                 let _ = self.state.try_set(ConnState::Live);
                 let _ = self.transport.try_set(Transport::WebSocket);
                 // Moves made while we were away, or sent but never acked: the same client_op_id again, so the
                 // server applies each at most once.
-                for op in store.unconfirmed_moves() {
-                    self.send_ws(&op);
+                if let Some(hello) = hello {
+                    self.resend_paced(hello, store.unconfirmed_moves());
                 }
             }
             ServerMsg::Reset => store.reload(),
