@@ -70,13 +70,14 @@ impl Api {
         Ok((id, token))
     }
 
-    /// Registers `n` users named `<prefix>_<i>`, a few at a time (Argon2id is CPU-bound).
+    /// Registers `n` users named `<prefix>_<i>`, a few at a time (Argon2id is CPU-bound): for the few accounts
+    /// of a setup; crowds are inserted (`accounts`).
     pub async fn register_many(&self, prefix: &str, n: usize) -> anyhow::Result<Vec<User>> {
         let mut users = Vec::with_capacity(n);
         for chunk in (0..n).collect::<Vec<_>>().chunks(4) {
             let calls = chunk.iter().map(|i| {
                 let name = format!("{prefix}_{i}");
-                async move { self.register(&name).await.map(|(_, token)| User { name, token }) }
+                async move { self.register(&name).await.map(|(id, token)| User { id, name, token }) }
             });
             for user in futures_util::future::join_all(calls).await {
                 users.push(user?);
@@ -136,6 +137,7 @@ impl Api {
 
 #[derive(Debug, Clone)]
 pub struct User {
+    pub id: Uuid,
     pub name: String,
     pub token: String,
 }
@@ -285,6 +287,16 @@ impl Probe {
     pub fn mark_sent(&self, index: usize) {
         let nanos = self.base.elapsed().as_nanos() as u64 + 1;
         self.sent[index].store(nanos, Ordering::Release);
+    }
+
+    /// `at` as this probe's clock (nanoseconds since it was made, plus one).
+    pub fn nanos(&self, at: Instant) -> u64 {
+        at.duration_since(self.base).as_nanos() as u64 + 1
+    }
+
+    /// How many operations were sent after `nanos` (this probe's clock).
+    pub fn sent_after(&self, nanos: u64) -> u64 {
+        self.sent.iter().filter(|s| s.load(Ordering::Acquire) > nanos).count() as u64
     }
 
     fn latency(&self, text: &str, now: Instant) -> Option<(usize, u64)> {
