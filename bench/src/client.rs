@@ -362,7 +362,9 @@ impl ReadEnd {
     pub fn by_server(&self) -> Option<String> {
         match self {
             ReadEnd::Stopped => None,
-            ReadEnd::Closed(frame) => Some(format!("{frame:?}")),
+            ReadEnd::Closed(Some(frame)) if frame.reason.is_empty() => Some(format!("close {}", u16::from(frame.code))),
+            ReadEnd::Closed(Some(frame)) => Some(format!("close {} ({})", u16::from(frame.code), frame.reason)),
+            ReadEnd::Closed(None) => Some("close without a code".into()),
             ReadEnd::Failed(err) => Some(err.to_string()),
             ReadEnd::Eof => Some("eof".into()),
         }

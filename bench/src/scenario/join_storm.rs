@@ -258,7 +258,8 @@ pub async fn run(common: &Common, args: &JoinStormArgs) -> anyhow::Result<()> {
     let acks = Dist::of(&probe.acks.merged());
     let joins = Dist::of(&join_times.merged());
     let over_idle = rss_after.saturating_sub(rss_idle);
-    let rss_met = over_idle <= args.rss_target_mib * 1024;
+    // The bare baseline keeps tungstenite's default buffers (≈ 130 KiB a socket): its RSS is shown, not judged.
+    let rss_met = (!args.baseline).then_some(over_idle <= args.rss_target_mib * 1024);
     eprintln!("[{name}] fan-out {events}");
     eprintln!("[{name}] mover ack {acks}");
     eprintln!("[{name}] join (dial to open) {joins}");
@@ -269,7 +270,11 @@ pub async fn run(common: &Common, args: &JoinStormArgs) -> anyhow::Result<()> {
         mean(&frames),
         bytes.iter().max().unwrap_or(&0),
         mean(&bytes),
-        if rss_met { "met" } else { "MISSED" }
+        match rss_met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not judged",
+        }
     );
     stats::emit(
         common.out.as_deref(),

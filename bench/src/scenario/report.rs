@@ -16,7 +16,7 @@ fn verdict(met: &Value) -> &'static str {
     match met.as_bool() {
         Some(true) => "met",
         Some(false) => "**missed**",
-        None => "?",
+        None => "not judged",
     }
 }
 
@@ -31,8 +31,8 @@ fn statuses(v: &Value) -> String {
 /// Who held the sockets: `(N users)` when the record says.
 fn users(p: &Value) -> String {
     match p["users"].as_u64() {
-        Some(n) => format!(" ({n} users)"),
-        None => String::new(),
+        Some(n) if n > 0 => format!(" ({n} users)"),
+        _ => String::new(),
     }
 }
 
@@ -212,6 +212,6 @@ fn join_storm(r: &Value, records: &[Value], load: &str) {
         f(&res["presence"]["bytes_mean"]),
         mib(&res["rss_over_idle_kib"]),
         p["rss_target_mib"],
-        verdict(&res["rss_met"]),
+        if target == "baseline" { "not judged" } else { verdict(&res["rss_met"]) },
     );
 }
