@@ -70,13 +70,14 @@ impl Api {
         Ok((id, token))
     }
 
-    /// Registers `n` users named `<prefix>_<i>`, a few at a time (Argon2id is CPU-bound).
+    /// Registers `n` users named `<prefix>_<i>`, a few at a time (Argon2id is CPU-bound): for the few accounts
+    /// of a setup; crowds are inserted (`accounts`).
     pub async fn register_many(&self, prefix: &str, n: usize) -> anyhow::Result<Vec<User>> {
         let mut users = Vec::with_capacity(n);
         for chunk in (0..n).collect::<Vec<_>>().chunks(4) {
             let calls = chunk.iter().map(|i| {
                 let name = format!("{prefix}_{i}");
-                async move { self.register(&name).await.map(|(_, token)| User { name, token }) }
+                async move { self.register(&name).await.map(|(id, token)| User { id, name, token }) }
             });
             for user in futures_util::future::join_all(calls).await {
                 users.push(user?);
@@ -136,6 +137,7 @@ impl Api {
 
 #[derive(Debug, Clone)]
 pub struct User {
+    pub id: Uuid,
     pub name: String,
     pub token: String,
 }
@@ -287,6 +289,16 @@ impl Probe {
         self.sent[index].store(nanos, Ordering::Release);
     }
 
+    /// `at` as this probe's clock (nanoseconds since it was made, plus one).
+    pub fn nanos(&self, at: Instant) -> u64 {
+        at.duration_since(self.base).as_nanos() as u64 + 1
+    }
+
+    /// How many operations were sent after `nanos` (this probe's clock).
+    pub fn sent_after(&self, nanos: u64) -> u64 {
+        self.sent.iter().filter(|s| s.load(Ordering::Acquire) > nanos).count() as u64
+    }
+
     fn latency(&self, text: &str, now: Instant) -> Option<(usize, u64)> {
         let op = str_field(text, "client_op_id")?;
         let index: usize = op.strip_prefix(self.prefix.as_str())?.parse().ok()?;
@@ -350,7 +362,9 @@ impl ReadEnd {
     pub fn by_server(&self) -> Option<String> {
         match self {
             ReadEnd::Stopped => None,
-            ReadEnd::Closed(frame) => Some(format!("{frame:?}")),
+            ReadEnd::Closed(Some(frame)) if frame.reason.is_empty() => Some(format!("close {}", u16::from(frame.code))),
+            ReadEnd::Closed(Some(frame)) => Some(format!("close {} ({})", u16::from(frame.code), frame.reason)),
+            ReadEnd::Closed(None) => Some("close without a code".into()),
             ReadEnd::Failed(err) => Some(err.to_string()),
             ReadEnd::Eof => Some("eof".into()),
         }

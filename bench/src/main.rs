@@ -1,9 +1,11 @@
-//! `corkboard-bench`: the load generator behind `scripts/bench`. It logs in real users, opens real sockets
-//! against a (release) Corkboard server on loopback, and reports distributions (p50/p99/p99.9/max), next to a
-//! bare tokio-tungstenite broadcast server measured by the same code in the same run.
+//! `corkboard-bench`: the load generator behind `scripts/bench`. It opens real sockets for crowds of distinct
+//! users (at most two sockets each, like people with a tab or two) against a (release) Corkboard server on
+//! loopback, and reports distributions (p50/p99/p99.9/max), next to a bare tokio-tungstenite broadcast server
+//! measured by the same code in the same run.
 //!
 //! Every loop here is bounded in count and time, and every address is on loopback.
 
+mod accounts;
 mod baseline;
 mod client;
 mod scenario;
@@ -17,6 +19,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
+use crate::accounts::Accounts;
 use crate::client::{Api, Dialer};
 use crate::scenario::fanout;
 
@@ -34,10 +37,13 @@ pub struct Common {
     /// The Corkboard server (loopback only).
     #[arg(long, global = true, env = "BENCH_SERVER", default_value = "http://127.0.0.1:8080")]
     pub server: String,
-    /// The server's database (setup inserts for `snapshot`, statement counts for `storm`).
+    /// The server's database (crowds of accounts and setup inserts, statement counts for `storm`).
     #[arg(long, global = true, env = "BENCH_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// The server's process id (RSS for `idle`).
+    /// The server's CORKBOARD_JWT_SECRET: signs the tokens of the accounts inserted into the database.
+    #[arg(long, global = true, env = "BENCH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// The server's process id (RSS for `idle`, `login-flood` and `join-storm`).
     #[arg(long, global = true, env = "BENCH_SERVER_PID")]
     pub server_pid: Option<u32>,
     /// Append one JSON record per result to this file.
@@ -76,9 +82,9 @@ pub struct FanoutArgs {
     /// Mover sockets (the server allows 20 frames/s per socket: use rate/10 or more).
     #[arg(long, default_value_t = 1)]
     pub movers: usize,
-    /// Users the watchers are spread over (registration is Argon2id-expensive).
-    #[arg(long, default_value_t = 10)]
-    pub users: usize,
+    /// Watcher sockets per user account (each watcher's account is inserted into the database).
+    #[arg(long, default_value_t = 2)]
+    pub sockets_per_user: usize,
     #[arg(long, default_value_t = 128)]
     pub connect_concurrency: usize,
     /// Label for the result record.
@@ -111,6 +117,12 @@ enum Command {
     Idle(scenario::idle::IdleArgs),
     /// N sockets dropped at once and resumed with `since`: time to live and caught up, log queries.
     Storm(scenario::storm::StormArgs),
+    /// Concurrent sign-ups then sign-ins over HTTP: statuses, latency, and the server's RSS during and after.
+    LoginFlood(scenario::login_flood::LoginFloodArgs),
+    /// A crowd of distinct users joining one board while a mover moves: fan-out and ack latency, RSS.
+    JoinStorm(scenario::join_storm::JoinStormArgs),
+    /// One client moving at a steady rate through a Postgres outage: closes, answers, duplicates.
+    Outage(scenario::outage::OutageArgs),
     /// GET of a board with many cards.
     Snapshot(scenario::snapshot::SnapshotArgs),
     /// Prints a markdown table of a results file.
@@ -148,12 +160,16 @@ fn main() -> anyhow::Result<()> {
             Command::Fanout(args) => {
                 eprintln!("open-file limit {nofile}");
                 let api = Api::new(&cli.common.server)?;
-                let setup = setup::fanout_board(&api, &cli.common.run_id(), args.users, args.movers).await?;
+                let accounts = Accounts::connect(&cli.common).await?;
+                let (run_id, per_user) = (cli.common.run_id(), args.sockets_per_user);
+                let setup = setup::fanout_board(&api, &accounts, &run_id, args.watchers, per_user, args.movers).await?;
                 let dialer = Arc::new(Dialer::new(&cli.common.server, cli.common.sources)?);
                 let target = setup.target(dialer);
                 let results = fanout::run(&target, &args.plan()).await?;
                 let mut params = args.plan().params();
                 params["label"] = json!(args.label);
+                params["sockets_per_user"] = json!(args.sockets_per_user);
+                params["users"] = json!(setup.watcher_tokens.len());
                 stats::emit(cli.common.out.as_deref(), "fanout", "corkboard", params, results.clone());
                 check_delivery(&results)
             }
@@ -166,7 +182,7 @@ fn main() -> anyhow::Result<()> {
                     dialer,
                     path: "/ws".into(),
                     watcher_tokens: Vec::new(),
-                    mover_token: None,
+                    mover_tokens: Vec::new(),
                     frame: Box::new(|_, _, op| baseline::event_frame(op, 1_000_000)),
                 };
                 let results = fanout::run(&target, &args.plan()).await.context("baseline fan-out")?;
@@ -179,6 +195,9 @@ fn main() -> anyhow::Result<()> {
             Command::Throughput(args) => scenario::throughput::run(&cli.common, &args).await,
             Command::Idle(args) => scenario::idle::run(&cli.common, &args).await,
             Command::Storm(args) => scenario::storm::run(&cli.common, &args).await,
+            Command::LoginFlood(args) => scenario::login_flood::run(&cli.common, &args).await,
+            Command::JoinStorm(args) => scenario::join_storm::run(&cli.common, &args).await,
+            Command::Outage(args) => scenario::outage::run(&cli.common, &args).await,
             Command::Snapshot(args) => scenario::snapshot::run(&cli.common, &args).await,
         }
     })

@@ -1,10 +1,12 @@
-//! Setup through the REST API: users, boards, lists, cards, members. Not measured.
+//! Setup, not measured: the few owners, boards, lists, cards and members through the REST API; crowds of
+//! accounts inserted into the database (`accounts`).
 
 use std::sync::Arc;
 
 use corkboard_protocol::{ClientMsg, MoveTarget};
 use uuid::Uuid;
 
+use crate::accounts::{Accounts, Role, Seating};
 use crate::client::{Api, Dialer, User};
 use crate::scenario::fanout;
 
@@ -48,8 +50,9 @@ pub async fn board(api: &Api, owner: &User, members: &[User], title: &str, cards
 }
 
 pub struct FanoutSetup {
-    pub owner: User,
-    pub users: Vec<User>,
+    pub watcher_tokens: Vec<String>,
+    /// One account per mover socket, editors of the board.
+    pub mover_tokens: Vec<String>,
     pub board: BoardSetup,
 }
 
@@ -60,18 +63,30 @@ impl FanoutSetup {
             name: "corkboard",
             dialer,
             path: self.board.ws_path(),
-            watcher_tokens: self.users.iter().map(|u| u.token.clone()).collect(),
-            mover_token: Some(self.owner.token.clone()),
+            watcher_tokens: self.watcher_tokens.clone(),
+            mover_tokens: self.mover_tokens.clone(),
             frame: Box::new(move |m, n, op| board.move_frame(m, n, op)),
         }
     }
 }
 
-/// One owner (the movers) and `users` watcher accounts, all on one board with a card per mover.
-pub async fn fanout_board(api: &Api, run_id: &str, users: usize, movers: usize) -> anyhow::Result<FanoutSetup> {
-    eprintln!("registering {} users…", users + 1);
-    let mut all = api.register_many(&format!("{run_id}_f"), users.max(1) + 1).await?;
-    let owner = all.remove(0);
-    let board = board(api, &owner, &all, "Fan-out bench", movers).await?;
-    Ok(FanoutSetup { owner, users: all, board })
+/// One board with a card per mover: its owner registered through the API, a mover account per mover socket
+/// (editors) and enough watcher accounts (viewers) that none holds more than `per_user` of the `watchers`
+/// sockets, inserted.
+pub async fn fanout_board(
+    api: &Api,
+    accounts: &Accounts,
+    run_id: &str,
+    watchers: usize,
+    per_user: usize,
+    movers: usize,
+) -> anyhow::Result<FanoutSetup> {
+    let owner = api.register_many(&format!("{run_id}_fo"), 1).await?.remove(0);
+    let board = board(api, &owner, &[], "Fan-out bench", movers).await?;
+    let mover_users = accounts.create_users(&format!("{run_id}_m"), movers.max(1)).await?;
+    accounts.add_members(board.board, &mover_users, Role::Editor).await?;
+    let seating = Seating::new(watchers, per_user, 1);
+    let watcher_tokens = accounts.seat_crowd(&format!("{run_id}_w"), &seating, &[board.board]).await?.remove(0);
+    let mover_tokens = mover_users.into_iter().map(|u| u.token).collect();
+    Ok(FanoutSetup { watcher_tokens, mover_tokens, board })
 }

@@ -26,7 +26,8 @@ pub struct Target {
     pub path: String,
     /// Tokens for the watchers, used in turn; none for the baseline.
     pub watcher_tokens: Vec<String>,
-    pub mover_token: Option<String>,
+    /// Tokens for the movers, one each; none for the baseline.
+    pub mover_tokens: Vec<String>,
     pub frame: FrameFn,
 }
 
@@ -47,7 +48,8 @@ impl Plan {
     }
 }
 
-/// Dials `n` sockets, `concurrency` at a time; fails if any cannot be opened after retries.
+/// Dials `n` sockets to `path`, `concurrency` at a time, with `tokens` in turn (none for the baseline); fails if
+/// any cannot be opened after retries.
 pub async fn dial_many(
     dialer: &Dialer,
     path: &str,
@@ -55,10 +57,24 @@ pub async fn dial_many(
     n: usize,
     concurrency: usize,
 ) -> anyhow::Result<(Vec<Ws>, u32)> {
+    dial_each(dialer, n, concurrency, |i| {
+        (path.to_owned(), (!tokens.is_empty()).then(|| tokens[i % tokens.len()].clone()))
+    })
+    .await
+}
+
+/// Dials `n` sockets, socket `i` to the (path, token) that `seat(i)` names, `concurrency` at a time; fails if
+/// any cannot be opened after retries.
+pub async fn dial_each(
+    dialer: &Dialer,
+    n: usize,
+    concurrency: usize,
+    seat: impl Fn(usize) -> (String, Option<String>),
+) -> anyhow::Result<(Vec<Ws>, u32)> {
     let results: Vec<anyhow::Result<(Ws, u32)>> = futures_util::stream::iter(0..n)
         .map(|i| {
-            let token = (!tokens.is_empty()).then(|| tokens[i % tokens.len()].as_str());
-            dialer.dial_retry(path, token, 5)
+            let (path, token) = seat(i);
+            async move { dialer.dial_retry(&path, token.as_deref(), 5).await }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -97,8 +113,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Value> {
         watch_tasks.push(tokio::spawn(watch_socket(ws, Some(Arc::clone(&probe)), key, stop_rx.clone(), true)));
     }
 
-    let mover_tokens: Vec<String> = target.mover_token.iter().cloned().collect();
-    let (movers, _) = dial_many(&target.dialer, &target.path, &mover_tokens, plan.movers, 16).await?;
+    let (movers, _) = dial_many(&target.dialer, &target.path, &target.mover_tokens, plan.movers, 16).await?;
     // Let every socket get past hello/presence and the server finish registering them.
     tokio::time::sleep(Duration::from_secs(2)).await;
 

@@ -1,5 +1,6 @@
-//! Idle: N authenticated sockets that only answer pings; the server's RSS (VmRSS) at 0 and at each step, and
-//! (RSS_N − RSS_0)/N. With `--baseline`, the same against the bare broadcast server.
+//! Idle: N authenticated sockets of distinct users (at most two each) that only answer pings; the server's RSS
+//! (VmRSS) at 0 and at each step, and (RSS_N − RSS_0)/N. With `--baseline`, the same against the bare broadcast
+//! server.
 
 use std::time::Duration;
 
@@ -8,9 +9,10 @@ use clap::Args;
 use serde_json::json;
 
 use crate::Common;
+use crate::accounts::{Accounts, Seating};
 use crate::baseline;
 use crate::client::{Api, Dialer, watch};
-use crate::scenario::fanout::dial_many;
+use crate::scenario::fanout::{dial_each, dial_many};
 use crate::setup;
 use crate::stats::{self, rss_kib};
 
@@ -21,8 +23,9 @@ pub struct IdleArgs {
     pub steps: Vec<usize>,
     #[arg(long, default_value_t = 10)]
     pub boards: usize,
-    #[arg(long, default_value_t = 10)]
-    pub users: usize,
+    /// Sockets per user account (the accounts are inserted into the database).
+    #[arg(long, default_value_t = 2)]
+    pub sockets_per_user: usize,
     #[arg(long, default_value_t = 3)]
     pub settle_seconds: u64,
     #[arg(long, default_value_t = 128)]
@@ -33,30 +36,36 @@ pub struct IdleArgs {
 }
 
 pub async fn run(common: &Common, args: &IdleArgs) -> anyhow::Result<()> {
-    // (pid, dialer, paths, tokens)
+    // Per board: its socket path and the tokens of its users (none for the baseline).
     let mut _child = None;
-    let (pid, dialer, paths, tokens) = if args.baseline {
+    let last = args.steps.iter().copied().max().unwrap_or(0);
+    let (pid, dialer, boards) = if args.baseline {
         let server = baseline::spawn().await?;
         let pid = server.pid().ok_or_else(|| anyhow!("baseline has no pid"))?;
         let dialer = Dialer::new(&server.addr, common.sources)?;
         _child = Some(server);
-        (pid, dialer, vec!["/ws".to_owned()], Vec::new())
+        (pid, dialer, vec![("/ws".to_owned(), Vec::new())])
     } else {
         let pid = common.server_pid.ok_or_else(|| anyhow!("idle needs --server-pid (or BENCH_SERVER_PID)"))?;
         let api = Api::new(&common.server)?;
-        let mut users = api.register_many(&format!("{}_i", common.run_id()), args.users.max(1) + 1).await?;
-        let owner = users.remove(0);
+        let accounts = Accounts::connect(common).await?;
+        let owner = api.register_many(&format!("{}_io", common.run_id()), 1).await?.remove(0);
+        let mut ids = Vec::new();
         let mut paths = Vec::new();
         for b in 0..args.boards.max(1) {
-            paths.push(setup::board(&api, &owner, &users, &format!("Idle {b}"), 1).await?.ws_path());
+            let board = setup::board(&api, &owner, &[], &format!("Idle {b}"), 1).await?;
+            ids.push(board.board);
+            paths.push(board.ws_path());
         }
-        let tokens = users.iter().map(|u| u.token.clone()).collect();
-        (pid, Dialer::new(&common.server, common.sources)?, paths, tokens)
+        let seating = Seating::new(last.max(200), args.sockets_per_user, ids.len());
+        let tokens = accounts.seat_crowd(&format!("{}_i", common.run_id()), &seating, &ids).await?;
+        (pid, Dialer::new(&common.server, common.sources)?, paths.into_iter().zip(tokens).collect())
     };
+    let users: usize = boards.iter().map(|(_, tokens)| tokens.len()).sum();
     let target = if args.baseline { "baseline" } else { "corkboard" };
 
     // Warm-up: a few hundred sockets open and closed, so pools and allocator arenas exist before RSS_0.
-    let (warm, _) = dial_many(&dialer, &paths[0], &tokens, 200, 64).await?;
+    let (warm, _) = dial_many(&dialer, &boards[0].0, &boards[0].1, 200, 64).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     drop(warm);
     tokio::time::sleep(Duration::from_secs(args.settle_seconds)).await;
@@ -65,20 +74,25 @@ pub async fn run(common: &Common, args: &IdleArgs) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
-    let mut open = 0usize;
+    let mut open_on = vec![0usize; boards.len()];
     let mut points = Vec::new();
     for &step in &args.steps {
-        while open < step {
-            let path = &paths[open % paths.len()];
-            let batch = (step - open).min(1000);
-            // Tokens in turn: rotate the list so each batch continues where the last stopped.
-            let rotated: Vec<String> = (0..tokens.len()).map(|k| tokens[(open + k) % tokens.len()].clone()).collect();
-            let (sockets, _) = dial_many(&dialer, path, &rotated, batch, args.connect_concurrency).await?;
-            for ws in sockets {
-                tasks.push(tokio::spawn(watch(ws, None, 0, stop_rx.clone(), false)));
+        // Each board's share of the step, its users' tokens in turn from where the last step stopped.
+        for (b, (path, tokens)) in boards.iter().enumerate() {
+            let want = step / boards.len() + usize::from(b < step % boards.len());
+            while open_on[b] < want {
+                let batch = (want - open_on[b]).min(1000);
+                let from = open_on[b];
+                let seat =
+                    |i: usize| (path.clone(), (!tokens.is_empty()).then(|| tokens[(from + i) % tokens.len()].clone()));
+                let (sockets, _) = dial_each(&dialer, batch, args.connect_concurrency, seat).await?;
+                for ws in sockets {
+                    tasks.push(tokio::spawn(watch(ws, None, 0, stop_rx.clone(), false)));
+                }
+                open_on[b] += batch;
             }
-            open += batch;
         }
+        let open: usize = open_on.iter().sum();
         tokio::time::sleep(Duration::from_secs(args.settle_seconds)).await;
         let rss = rss_kib(pid)?;
         let per_socket = (rss.saturating_sub(rss0) as f64) * 1024.0 / open as f64;
@@ -101,7 +115,7 @@ pub async fn run(common: &Common, args: &IdleArgs) -> anyhow::Result<()> {
         common.out.as_deref(),
         "idle",
         target,
-        json!({"steps": args.steps, "boards": paths.len(), "users": tokens.len()}),
+        json!({"steps": args.steps, "boards": boards.len(), "users": users, "sockets_per_user": args.sockets_per_user}),
         json!({"rss0_kib": rss0, "points": points, "per_socket_bytes": last["per_socket_bytes"],
                "sockets": last["sockets"], "rss_after_close_kib": rss_after, "closed_early": closed_early}),
     );

@@ -2,6 +2,9 @@
 
 pub mod fanout;
 pub mod idle;
+pub mod join_storm;
+pub mod login_flood;
+pub mod outage;
 pub mod report;
 pub mod snapshot;
 pub mod storm;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::Common;
+use crate::accounts::{Accounts, Seating};
 use crate::client::{Api, Dialer, Kind, Probe, Ws, int_field, kind, read_frames, watch as watch_socket};
 use crate::scenario::fanout::dial_many;
 use crate::setup::{self, BoardSetup};
@@ -24,8 +25,9 @@ pub struct StormArgs {
     pub sockets: usize,
     #[arg(long, default_value_t = 50)]
     pub boards: usize,
-    #[arg(long, default_value_t = 10)]
-    pub users: usize,
+    /// Sockets per user account (the accounts are inserted into the database).
+    #[arg(long, default_value_t = 2)]
+    pub sockets_per_user: usize,
     /// Moves per board while the sockets are away (what they must catch up on).
     #[arg(long, default_value_t = 3)]
     pub offline_moves: usize,
@@ -123,24 +125,27 @@ pub async fn run(common: &Common, args: &StormArgs) -> anyhow::Result<()> {
         }
         None => false,
     };
-    let mut users = api.register_many(&format!("{}_s", common.run_id()), args.users.max(1) + 1).await?;
-    let owner = users.remove(0);
+    let accounts = Accounts::connect(common).await?;
+    let owner = api.register_many(&format!("{}_so", common.run_id()), 1).await?.remove(0);
     eprintln!("creating {} boards…", args.boards);
     let mut boards: Vec<BoardSetup> = Vec::with_capacity(args.boards);
     for b in 0..args.boards.max(1) {
-        boards.push(setup::board(&api, &owner, &users, &format!("Storm {b}"), 1).await?);
+        boards.push(setup::board(&api, &owner, &[], &format!("Storm {b}"), 1).await?);
     }
-    let tokens: Vec<String> = users.iter().map(|u| u.token.clone()).collect();
     let nb = boards.len();
+    let seating = Seating::new(args.sockets, args.sockets_per_user, nb);
+    let ids: Vec<_> = boards.iter().map(|b| b.board).collect();
+    // Each board's watchers, by board.
+    let tokens = accounts.seat_crowd(&format!("{}_s", common.run_id()), &seating, &ids).await?;
 
     // 1. Everyone connected.
     let (stop1_tx, stop1_rx) = watch::channel(false);
     let mut first = Vec::with_capacity(args.sockets);
     for (b, board) in boards.iter().enumerate() {
-        let n = args.sockets / nb + usize::from(b < args.sockets % nb);
-        let (sockets, _) = dial_many(&dialer, &board.ws_path(), &tokens, n, 256).await?;
-        for ws in sockets {
-            first.push((b, tokio::spawn(watch_socket(ws, None, 0, stop1_rx.clone(), false))));
+        let n = seating.sockets_on(b, args.sockets);
+        let (sockets, _) = dial_many(&dialer, &board.ws_path(), &tokens[b], n, 256).await?;
+        for (j, ws) in sockets.into_iter().enumerate() {
+            first.push((b, j, tokio::spawn(watch_socket(ws, None, 0, stop1_rx.clone(), false))));
         }
     }
     eprintln!("{} sockets open on {nb} boards", first.len());
@@ -149,8 +154,8 @@ pub async fn run(common: &Common, args: &StormArgs) -> anyhow::Result<()> {
     // 2. Dropped at once (no close handshake), then the boards move on without them.
     let _ = stop1_tx.send(true);
     let mut resume_from = Vec::with_capacity(first.len());
-    for (b, task) in first {
-        resume_from.push((b, task.await.map(|end| end.last_seq).unwrap_or(0)));
+    for (b, j, task) in first {
+        resume_from.push((b, j, task.await.map(|end| end.last_seq).unwrap_or(0)));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut targets = vec![0i64; nb];
@@ -178,10 +183,10 @@ pub async fn run(common: &Common, args: &StormArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let dial_results: Vec<anyhow::Result<(tokio::task::JoinHandle<Resumed>, u32)>> =
         futures_util::stream::iter(resume_from.iter().enumerate())
-            .map(|(i, &(b, since))| {
+            .map(|(i, &(b, j, since))| {
                 let dialer = Arc::clone(&dialer);
                 let path = format!("{}?since={since}", boards[b].ws_path());
-                let token = tokens[i % tokens.len()].clone();
+                let token = tokens[b][j % tokens[b].len()].clone();
                 let (live, stop, done, target) = (Arc::clone(&live), stop2_rx.clone(), Arc::clone(&done), targets[b]);
                 async move {
                     let (ws, tries) = dialer.dial_retry(&path, Some(&token), 8).await?;
@@ -267,7 +272,8 @@ pub async fn run(common: &Common, args: &StormArgs) -> anyhow::Result<()> {
         common.out.as_deref(),
         "storm",
         "corkboard",
-        json!({"sockets": args.sockets, "boards": nb, "users": tokens.len(), "offline_moves": args.offline_moves,
+        json!({"sockets": args.sockets, "boards": nb, "users": seating.users, "sockets_per_user": args.sockets_per_user,
+               "offline_moves": args.offline_moves,
                "connect_concurrency": args.connect_concurrency}),
         json!({"all_caught_up_seconds": all_caught_up.as_secs_f64(), "all_dialed_seconds": connected_at.as_secs_f64(),
                "caught_up": caught, "failed": failed, "retries": retries, "resets": resets, "closed_early": closed,
