@@ -86,6 +86,9 @@ pub enum AppError {
     /// 429 on the realtime endpoints: the user holds too many live streams already.
     #[error("too many connections")]
     TooManyConnections,
+    /// 503: every password-hashing worker is busy and the request's turn did not come; the client may retry.
+    #[error("server busy")]
+    ServerBusy,
     /// 503: the database cannot be reached right now; the client may retry.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -122,7 +125,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ServerBusy | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,6 +166,7 @@ impl AppError {
                 ErrorCode::TooManyConnections,
                 "You have too many live connections open; close some tabs and try again.".into(),
             ),
+            AppError::ServerBusy => (ErrorCode::ServerBusy, "The server is busy; try again in a moment.".into()),
             AppError::Unavailable(_) => {
                 (ErrorCode::ServiceUnavailable, "The database is unavailable right now; try again shortly.".into())
             }
@@ -194,8 +198,14 @@ impl IntoResponse for AppError {
             _ => tracing::debug!(error = %self, "request refused"),
         }
         let mut response = (status, axum::Json(self.body())).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        let retry_after_secs = match self {
+            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            // A hash takes tens of milliseconds: a worker is soon free again.
+            AppError::ServerBusy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
