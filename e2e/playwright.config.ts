@@ -75,6 +75,8 @@ export default defineConfig({
       CORKBOARD_STATIC_DIR: path.join(root, 'frontend/dist'),
       CORKBOARD_JWT_SECRET: 'e2e-only-secret-0123456789abcdef0123456789abcdef',
       CORKBOARD_DEV: 'true',
+      // Every test signs up its own people, all from this machine's address: the sign-up limit would refuse them.
+      CORKBOARD_SIGNUP_BURST: '0',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
   },

@@ -1,6 +1,6 @@
 //! Typed configuration from flags and environment variables.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
@@ -60,6 +60,29 @@ pub struct Config {
     /// A WebSocket peer silent this long (no pong, no frame; milliseconds) is dropped. More than the ping interval.
     #[arg(long, env = "CORKBOARD_WS_IDLE_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(200..))]
     pub ws_idle_ms: u64,
+
+    /// Threads that hash passwords (Argon2id, 19 MiB each, kept for reuse). Default: one per CPU. Sign-ups and
+    /// sign-ins beyond what they keep up with wait briefly, then get 503 `server_busy`.
+    #[arg(long, env = "CORKBOARD_HASH_WORKERS", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub hash_workers: Option<u32>,
+
+    /// Internal, for tests: requests that may wait per hashing worker.
+    #[arg(long, hide = true, default_value_t = 8)]
+    pub hash_queue_per_worker: u32,
+
+    /// Internal, for tests: how long a request waits for a hashing worker (milliseconds).
+    #[arg(long, hide = true, default_value_t = 2_000)]
+    pub hash_wait_ms: u64,
+
+    /// Sign-ups one client address may make at once, before they are limited to one every 30 s. 0 turns the
+    /// limit off (for test rigs that register many users from one address).
+    #[arg(long, env = "CORKBOARD_SIGNUP_BURST", default_value_t = 10)]
+    pub signup_burst: u32,
+
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IP addresses; empty for none). Behind one,
+    /// the client address that the sign-up and sign-in limits count is the proxy's forwarded one.
+    #[arg(long, env = "CORKBOARD_TRUSTED_PROXIES", value_delimiter = ',', default_value = "127.0.0.1,::1")]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -85,6 +108,11 @@ impl std::fmt::Debug for Config {
             .field("max_streams_per_user", &self.max_streams_per_user)
             .field("ws_ping_ms", &self.ws_ping_ms)
             .field("ws_idle_ms", &self.ws_idle_ms)
+            .field("hash_workers", &self.hash_workers)
+            .field("hash_queue_per_worker", &self.hash_queue_per_worker)
+            .field("hash_wait_ms", &self.hash_wait_ms)
+            .field("signup_burst", &self.signup_burst)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -115,6 +143,8 @@ pub enum ConfigError {
     ShortJwtSecret,
     #[error("CORKBOARD_PUBLIC_URL must be an http:// or https:// URL, got {0:?}")]
     BadPublicUrl(String),
+    #[error("CORKBOARD_TRUSTED_PROXIES must list IP addresses separated by commas, got {0:?}")]
+    BadTrustedProxy(String),
 }
 
 impl Config {
@@ -143,6 +173,24 @@ impl Config {
             origins.push(origin_of(extra).ok_or_else(|| ConfigError::BadPublicUrl(extra.to_owned()))?);
         }
         Ok(origins)
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxy_list(&self) -> Result<Vec<IpAddr>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<IpAddr>().map(|ip| ip.to_canonical()).map_err(|_| ConfigError::BadTrustedProxy(p.to_owned()))
+            })
+            .collect()
+    }
+
+    /// How many password-hashing workers to start: the configured number, or one per CPU.
+    pub fn hash_worker_count(&self) -> usize {
+        self.hash_workers
+            .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get), |n| n as usize)
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -186,6 +234,20 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("-secret"), "{printed}");
         assert!(printed.contains("postgres://cork:<redacted>@db/cork"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let base = ["corkboard", "--database-url", "postgres://x/y"];
+        let default = Config::parse_from(base);
+        let loopback: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(default.trusted_proxy_list().unwrap(), loopback);
+        let none = Config::parse_from(base.into_iter().chain(["--trusted-proxies", ""]));
+        assert!(none.trusted_proxy_list().unwrap().is_empty());
+        let two = Config::parse_from(base.into_iter().chain(["--trusted-proxies", "10.0.0.2, fd00::1"]));
+        assert_eq!(two.trusted_proxy_list().unwrap().len(), 2);
+        let subnet = Config::parse_from(base.into_iter().chain(["--trusted-proxies", "10.0.0.0/8"]));
+        assert!(matches!(subnet.trusted_proxy_list(), Err(ConfigError::BadTrustedProxy(_))));
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub enum AppError {
     /// 429 on the realtime endpoints: the user holds too many live streams already.
     #[error("too many connections")]
     TooManyConnections,
+    /// 503: every password-hashing worker is busy and the request's turn did not come; the client may retry.
+    #[error("server busy")]
+    ServerBusy,
     /// 503: the database cannot be reached right now; the client may retry.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -125,7 +128,7 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) | AppError::DatabaseDown => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ServerBusy | AppError::Unavailable(_) | AppError::DatabaseDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -166,6 +169,7 @@ impl AppError {
                 ErrorCode::TooManyConnections,
                 "You have too many live connections open; close some tabs and try again.".into(),
             ),
+            AppError::ServerBusy => (ErrorCode::ServerBusy, "The server is busy; try again in a moment.".into()),
             AppError::Unavailable(_) | AppError::DatabaseDown => {
                 (ErrorCode::ServiceUnavailable, "The database is unavailable right now; try again shortly.".into())
             }
@@ -201,7 +205,8 @@ impl IntoResponse for AppError {
         }
         let retry_after_secs = match self {
             AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
-            AppError::Unavailable(_) | AppError::DatabaseDown => Some(1),
+            // A hash takes tens of milliseconds: a worker is soon free again. An outage is retried briskly too.
+            AppError::ServerBusy | AppError::Unavailable(_) | AppError::DatabaseDown => Some(1),
             _ => None,
         };
         let mut response = (status, axum::Json(self.body())).into_response();

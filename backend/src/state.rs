@@ -1,12 +1,14 @@
 //! The state every handler shares. Built once at startup; cheap to clone (everything is behind an Arc or a pool).
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::ratelimit::LoginLimiter;
-use crate::auth::{TokenKeys, hash_password};
+use crate::auth::ratelimit::AttemptLimiter;
+use crate::auth::{HashingPool, PoolSize, TokenKeys};
 use crate::config::{Config, ConfigError};
 use crate::db_health::DbHealth;
 use crate::realtime::{Hub, UserStreams};
@@ -18,10 +20,14 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Origins allowed to send cookie-authenticated changes: the public one and the configured extras.
     pub allowed_origins: Arc<Vec<String>>,
+    /// The password-hashing workers every sign-up and sign-in waits its turn for.
+    pub hasher: HashingPool,
     /// A real Argon2id hash that login checks unknown usernames against, so they cost as much as known ones.
     pub dummy_password_hash: String,
-    /// Failed-login throttling per account and per address.
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Sign-up throttling per address, failed-login throttling per account and per address.
+    pub limiter: Arc<AttemptLimiter>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Whether Postgres is known to be down (told by the realtime listener): changes then fail fast.
     pub db_health: Arc<DbHealth>,
     /// This instance's realtime hub: the boards being watched and their subscribers.
@@ -36,7 +42,7 @@ pub struct AppState {
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("could not prepare the password hasher: {0}")]
+    #[error("could not start the password hashers: {0}")]
     Hasher(String),
 }
 
@@ -44,8 +50,17 @@ impl AppState {
     pub async fn new(config: Config, db: PgPool) -> Result<Self, StartupError> {
         let tokens = TokenKeys::new(&config.jwt_secret_bytes()?);
         let allowed_origins = config.allowed_origin_list()?;
-        let dummy_password_hash =
-            hash_password(uuid::Uuid::now_v7().to_string()).await.map_err(|e| StartupError::Hasher(e.to_string()))?;
+        let trusted_proxies = config.trusted_proxy_list()?;
+        let hasher = HashingPool::start(PoolSize {
+            workers: config.hash_worker_count(),
+            queue_per_worker: config.hash_queue_per_worker as usize,
+            wait: Duration::from_millis(config.hash_wait_ms),
+        })
+        .map_err(|e| StartupError::Hasher(e.to_string()))?;
+        let dummy_password_hash = hasher
+            .hash_patiently(uuid::Uuid::now_v7().to_string())
+            .await
+            .map_err(|e| StartupError::Hasher(e.to_string()))?;
         let db_health = Arc::new(DbHealth::default());
         Ok(Self {
             hub: Hub::new(db.clone(), Arc::clone(&db_health), config.max_streams_per_user as usize),
@@ -56,8 +71,10 @@ impl AppState {
             config: Arc::new(config),
             tokens: Arc::new(tokens),
             allowed_origins: Arc::new(allowed_origins),
+            hasher,
             dummy_password_hash,
-            login_limiter: Arc::new(LoginLimiter::default()),
+            limiter: Arc::new(AttemptLimiter::default()),
+            trusted_proxies: Arc::new(trusted_proxies),
         })
     }
 }

@@ -21,6 +21,12 @@ pub const FANOUT_SECONDS: &str = "corkboard_fanout_duration_seconds";
 pub const EVENTS_PUSHED: &str = "corkboard_events_pushed_total";
 pub const OPEN_SOCKETS: &str = "corkboard_open_sockets";
 pub const OPEN_STREAMS: &str = "corkboard_open_sse_streams";
+/// Password hashes (sign-ups, sign-ins) running right now; never more than the hashing workers.
+pub const PASSWORD_HASHES_RUNNING: &str = "corkboard_password_hashes_running";
+/// The most password hashes ever running at once in this process.
+pub const PASSWORD_HASHES_RUNNING_MAX: &str = "corkboard_password_hashes_running_max";
+/// Sign-ups and sign-ins answered `server_busy`, by `reason`: `queue_full` or `wait_elapsed`.
+pub const PASSWORD_HASHES_REFUSED: &str = "corkboard_password_hashes_refused_total";
 
 /// Latency buckets from 0.5 ms to 10 s: moves commit in about a millisecond, so the low end needs detail.
 const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];

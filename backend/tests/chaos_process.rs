@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use corkboard_tests::chaos::{Swarm, SwarmConfig, assert_no_refusals, chaos_board, check_convergence, summary};
 use corkboard_tests::process::{ServerProcess, free_addr};
-use corkboard_tests::spawn_app;
+use corkboard_tests::{no_signup_limit, spawn_app_with};
 
 const CORKBOARD: &str = env!("CARGO_BIN_EXE_corkboard");
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
@@ -17,7 +17,7 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 async fn a_server_killed_with_sigkill_mid_run_and_restarted_loses_no_acknowledged_move() {
     let config = SwarmConfig::from_env();
     // The in-process server only sets the board up; the chaos runs against the binary.
-    let mut app = spawn_app().await;
+    let mut app = spawn_app_with(no_signup_limit).await;
     let (owner, board_id, users) = chaos_board(&app, &config).await;
     app.stop_server().await;
     let addr = free_addr();
@@ -43,7 +43,7 @@ async fn a_server_killed_with_sigkill_mid_run_and_restarted_loses_no_acknowledge
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_fail_over_to_the_other_instance_when_one_is_killed_with_sigkill() {
     let config = SwarmConfig::from_env();
-    let mut app = spawn_app().await;
+    let mut app = spawn_app_with(no_signup_limit).await;
     let (owner, board_id, users) = chaos_board(&app, &config).await;
     app.stop_server().await;
     let (first, second) = (free_addr(), free_addr());

@@ -6,7 +6,7 @@
 //! user shares one precomputed hash of `client::PASSWORD`, so they can still sign in for real.
 
 use anyhow::{Context, anyhow};
-use corkboard_server::auth::{TokenKeys, hash_password};
+use corkboard_server::auth::{HashingPool, PoolSize, TokenKeys};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use time::{Duration, OffsetDateTime};
@@ -52,7 +52,10 @@ impl Accounts {
             anyhow!("crowds of users need the server's CORKBOARD_JWT_SECRET as --jwt-secret (or BENCH_JWT_SECRET)")
         })?;
         let db = PgPoolOptions::new().max_connections(2).connect(url).await.context("connect to the database")?;
-        let password_hash = hash_password(PASSWORD.to_owned()).await.map_err(|err| anyhow!("hash: {err:?}"))?;
+        // The server's own hasher (one worker, used once), so the stored hash is exactly what it would write.
+        let hasher =
+            HashingPool::start(PoolSize { workers: 1, queue_per_worker: 1, wait: std::time::Duration::from_secs(10) })?;
+        let password_hash = hasher.hash_patiently(PASSWORD.to_owned()).await.map_err(|err| anyhow!("hash: {err:?}"))?;
         Ok(Self { db, keys: TokenKeys::new(secret.as_bytes()), password_hash })
     }
 

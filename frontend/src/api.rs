@@ -37,6 +37,8 @@ pub struct ApiError {
     pub fields: BTreeMap<String, String>,
     /// With `version_conflict`: the card as it is now on the server.
     pub card: Option<Card>,
+    /// The `Retry-After` of a refusal (`rate_limited`, `server_busy`), in seconds.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -45,7 +47,7 @@ impl ApiError {
     }
 
     fn new(status: u16, code: Failure, message: &str) -> Self {
-        Self { status, code, message: message.into(), fields: BTreeMap::new(), card: None }
+        Self { status, code, message: message.into(), fields: BTreeMap::new(), card: None, retry_after_secs: None }
     }
 
     pub fn is_unauthorized(&self) -> bool {
@@ -89,6 +91,7 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
     let response: Response =
         JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| ApiError::network())?.unchecked_into();
     let status = response.status();
+    let retry_after_secs = response.headers().get("Retry-After").ok().flatten().and_then(|v| v.trim().parse().ok());
     let text = match response.text() {
         Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_string()).unwrap_or_default(),
         Err(_) => String::new(),
@@ -111,6 +114,7 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
                 message: body.error.message,
                 fields: body.error.fields.unwrap_or_default(),
                 card: body.error.card,
+                retry_after_secs,
             },
             Err(_) => ApiError::new(status, Failure::Http, &generic_message(status)),
         })

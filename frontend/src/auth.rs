@@ -65,6 +65,19 @@ impl ServerErrors {
     }
 }
 
+/// A refusal that is about the crowd, not the form, worded for the person: how long to wait, and that it is not
+/// their password or username at fault. `too_many` says what there were too many of.
+fn crowd_refusal(mut error: ApiError, too_many: &str) -> ApiError {
+    if error.is(ErrorCode::RateLimited) {
+        let minutes = error.retry_after_secs.unwrap_or(60).div_ceil(60).max(1);
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        error.message = format!("{too_many}; try again in {minutes} {unit}.");
+    } else if error.is(ErrorCode::ServerBusy) {
+        error.message = "The server is busy; try again in a moment.".into();
+    }
+    error
+}
+
 fn label_of(field: &str) -> &'static str {
     match field {
         "username" => "Username",
@@ -116,7 +129,7 @@ pub fn SignIn() -> impl IntoView {
         spawn_local(async move {
             match api::login(u.trim().to_lowercase(), p).await {
                 Ok(auth) => session.signed_in(auth.user, nav),
-                Err(e) => errors.show(e, &["username", "password"]),
+                Err(e) => errors.show(crowd_refusal(e, "Too many sign-in attempts"), &["username", "password"]),
             }
             busy.set(false);
         });
@@ -213,7 +226,10 @@ pub fn SignUp() -> impl IntoView {
         spawn_local(async move {
             match api::register(u, p, name).await {
                 Ok(auth) => session.signed_in(auth.user, nav),
-                Err(e) => errors.show(e, &["username", "password", "display_name"]),
+                Err(e) => errors.show(
+                    crowd_refusal(e, "Too many sign-ups from your network"),
+                    &["username", "password", "display_name"],
+                ),
             }
             busy.set(false);
         });

@@ -53,6 +53,8 @@ pub struct ServerHandle {
     pub addr: SocketAddr,
     /// The instance's realtime hub, for tests that look at its counters.
     pub hub: corkboard_server::realtime::Hub,
+    /// The instance's password-hashing pool, for tests that look at how many hashes ran at once.
+    pub hasher: corkboard_server::auth::HashingPool,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -154,11 +156,18 @@ pub async fn start_server(db_url: &str, configure: impl FnOnce(&mut Config)) -> 
     let db = corkboard_server::connect(&config).await.expect("server pool");
     let state = AppState::new(config, db).await.expect("app state");
     let hub = state.hub.clone();
+    let hasher = state.hasher.clone();
     let (shutdown, shutdown_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(corkboard_server::serve(listener, state, async move {
         let _ = shutdown_rx.await;
     }));
-    ServerHandle { addr, hub, shutdown: Some(shutdown), task: Some(task) }
+    ServerHandle { addr, hub, hasher, shutdown: Some(shutdown), task: Some(task) }
+}
+
+/// For apps where one test signs up more people than one address may at once (10): all of a test's people
+/// sign up from 127.0.0.1. `spawn_app_with(no_signup_limit)`.
+pub fn no_signup_limit(config: &mut Config) {
+    config.signup_burst = 0;
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -228,6 +237,11 @@ impl TestApp {
     /// The running server's realtime hub.
     pub fn hub(&self) -> &corkboard_server::realtime::Hub {
         &self.server.as_ref().expect("the server is running").hub
+    }
+
+    /// The running server's password-hashing pool.
+    pub fn hasher(&self) -> &corkboard_server::auth::HashingPool {
+        &self.server.as_ref().expect("the server is running").hasher
     }
 
     /// A second server instance on this app's database.

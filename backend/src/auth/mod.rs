@@ -1,14 +1,15 @@
 //! Accounts and sessions: register, login, logout, me. Owns the `users` rows; `sessions` owns the session rows.
-//! Passwords are Argon2id; tokens are JWTs naming a session, so they are revoked with it.
+//! Passwords are Argon2id, hashed on a bounded pool; tokens are JWTs naming a session, so they are revoked with it.
 
 mod extractor;
+mod hasher;
 mod password;
 pub mod ratelimit;
 pub mod sessions;
 mod token;
 
 pub use extractor::{AuthUser, SESSION_COOKIE, authenticate, check_origin, credential};
-pub use password::hash_password;
+pub use hasher::{HashingPool, InFlight, PoolSize};
 pub use sessions::SESSION_REVOKED_CHANNEL;
 pub use token::TokenKeys;
 
@@ -24,8 +25,7 @@ use corkboard_protocol::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use self::password::verify_password;
-use self::ratelimit::{ClientAddr, account_key, login_keys};
+use self::ratelimit::{ClientAddr, account_key, login_keys, signup_keys};
 use crate::error::{AppError, AppResult, FieldErrors, unique_violation};
 use crate::http::extract::Json;
 use crate::state::AppState;
@@ -54,7 +54,14 @@ pub fn router() -> Router<AppState> {
     ),
 )]
 #[tracing::instrument(skip_all, err(level = "debug"))]
-async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> AppResult<Response> {
+async fn register(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    Json(req): Json<RegisterRequest>,
+) -> AppResult<Response> {
+    // Every attempt counts, valid or not: each may cost a password hash.
+    let limit_keys = signup_keys(state.config.signup_burst, addr);
+    state.limiter.attempt(&limit_keys).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
     let mut problems = FieldErrors::default();
     let username = problems.check("username", validate_username(&req.username));
     problems.check("password", validate_password(&req.password));
@@ -64,7 +71,7 @@ async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest
     };
     problems.finish()?;
 
-    let password_hash = hash_password(req.password).await?;
+    let password_hash = state.hasher.hash(req.password).await?;
     let user_id = Uuid::now_v7();
     let mut tx = state.db.begin().await?;
     let inserted = sqlx::query!(
@@ -106,7 +113,7 @@ async fn login(
 ) -> AppResult<Response> {
     let username = req.username.trim().to_lowercase();
     let limit_keys = login_keys(&username, addr);
-    state.login_limiter.check(&limit_keys).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+    state.limiter.check(&limit_keys).map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
     let row = sqlx::query!(
         "select id, username, display_name, password_hash from users where lower(username) = $1",
         username,
@@ -115,12 +122,12 @@ async fn login(
     .await?;
     // An unknown user costs the same hash as a wrong password, so timing does not tell which it was.
     let stored_hash = row.as_ref().map_or_else(|| state.dummy_password_hash.clone(), |r| r.password_hash.clone());
-    let password_ok = verify_password(req.password, stored_hash).await?;
+    let password_ok = state.hasher.verify(req.password, stored_hash).await?;
     let Some(row) = row.filter(|_| password_ok) else {
-        state.login_limiter.record_failure(&limit_keys);
+        state.limiter.record_failure(&limit_keys);
         return Err(AppError::InvalidCredentials);
     };
-    state.login_limiter.forget(&account_key(&username));
+    state.limiter.forget(&account_key(&username));
     let user = User { id: row.id, username: row.username, display_name: row.display_name };
     let mut tx = state.db.begin().await?;
     let token = start_session(&state, &mut tx, user.id).await?;

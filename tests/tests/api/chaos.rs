@@ -11,7 +11,7 @@ use corkboard_tests::chaos::{
     ModelClient, Swarm, SwarmConfig, assert_no_refusals, chaos_board, check_convergence, summary,
 };
 use corkboard_tests::pg::PrivatePostgres;
-use corkboard_tests::{spawn_app, spawn_app_on};
+use corkboard_tests::{no_signup_limit, spawn_app_on, spawn_app_with};
 
 /// Settling after the chaos: every pending move answered and every client caught up.
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
@@ -23,7 +23,7 @@ fn total(clients: &[ModelClient], count: fn(&ModelClient) -> usize) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_moving_cards_while_their_connections_drop_converge_on_the_database() {
     let config = SwarmConfig::from_env();
-    let app = spawn_app().await;
+    let app = spawn_app_with(no_signup_limit).await;
     let (owner, board_id, users) = chaos_board(&app, &config).await;
 
     let swarm = Swarm::start(&users, board_id, &[app.addr], &config).await;
@@ -41,7 +41,7 @@ async fn clients_moving_cards_while_their_connections_drop_converge_on_the_datab
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_fail_over_to_the_other_instance_when_one_stops() {
     let config = SwarmConfig::from_env();
-    let mut app = spawn_app().await;
+    let mut app = spawn_app_with(no_signup_limit).await;
     let other = app.start_instance().await;
     let (owner, board_id, users) = chaos_board(&app, &config).await;
 
@@ -67,7 +67,7 @@ async fn moves_are_refused_cleanly_while_postgres_is_down_and_everything_converg
     let down_for =
         Duration::from_secs_f64(std::env::var("CHAOS_PG_DOWN_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(6.0));
     let pg = PrivatePostgres::start();
-    let app = spawn_app_on(&pg.url(), |_| {}).await;
+    let app = spawn_app_on(&pg.url(), no_signup_limit).await;
     let (owner, board_id, users) = chaos_board(&app, &config).await;
 
     let swarm = Swarm::start(&users, board_id, &[app.addr], &config).await;

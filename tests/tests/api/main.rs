@@ -3,6 +3,7 @@
 mod abuse;
 mod abuse_bodies;
 mod auth;
+mod auth_limits;
 mod boards;
 mod cards;
 mod chaos;

@@ -1,7 +1,7 @@
 //! Finding people to invite: `GET /api/users?q=` suggests usernames and display names as someone types.
 
 use corkboard_protocol::{ErrorCode, UsersResponse};
-use corkboard_tests::{TestApp, TestUser, assert_error, spawn_app};
+use corkboard_tests::{TestApp, TestUser, assert_error, no_signup_limit, spawn_app, spawn_app_with};
 use reqwest::{Method, StatusCode};
 
 async fn found(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
@@ -36,7 +36,7 @@ async fn people_are_suggested_by_the_start_of_their_username_or_display_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_most_eight_people_are_suggested() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(no_signup_limit).await;
     let ann = app.register("ann").await;
     for i in 0..10 {
         app.register(&format!("sam{i}")).await;
