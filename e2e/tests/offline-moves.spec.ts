@@ -1,7 +1,7 @@
 // Moves made offline are kept and sent when the connection is back, and land where the person meant them even
 // when the list changed meanwhile (API.md, "Card moves"): the offline banner's promise.
 import { Browser, expect, test } from '@playwright/test';
-import { Person, annAndBobLive, cardTitles, dragCard, shownBoard, storedBoard } from './helpers';
+import { Person, annAndBobLive, card, cardTitles, dragCard, shownBoard, storedBoard } from './helpers';
 
 /** Ann and Bob on a board of "To do" (A, B, C), "Doing" (X) and "Done", both live; then Bob's network goes away. */
 async function bobOffline(browser: Browser, title: string) {
@@ -72,4 +72,42 @@ test('a card dropped offline between two cards lands above the lower one when th
     ['Doing', []],
     ['Done', ['B']],
   ]);
+});
+
+test('sixty moves made offline go out within the server’s rate when the connection is back, on one socket', async ({
+  browser,
+}) => {
+  const { ann, bob, seeded } = await bobOffline(browser, 'Offline queue');
+  // Every socket Bob opens from now on (attempts while offline never hear a frame), and whether it closed.
+  const sockets: { greeted: boolean; moves: number; closed: boolean }[] = [];
+  bob.page.on('websocket', (ws) => {
+    const socket = { greeted: false, moves: 0, closed: false };
+    sockets.push(socket);
+    ws.on('framereceived', () => (socket.greeted = true));
+    ws.on('framesent', (f) => {
+      if (String(f.payload).includes('move_card')) socket.moves += 1;
+    });
+    ws.on('close', () => (socket.closed = true));
+  });
+
+  // X goes back and forth between "Doing" and "Done" by keyboard: sixty moves, all waiting for the network.
+  for (let n = 0; n < 60; n += 1) {
+    await card(bob.page, 'X').focus();
+    await bob.page.keyboard.press('m');
+    await bob.page.keyboard.press(n % 2 === 0 ? 'ArrowRight' : 'ArrowLeft');
+    await bob.page.keyboard.press('Enter');
+    await expect(cardTitles(bob.page, n % 2 === 0 ? 'Done' : 'Doing')).toHaveText(['X']);
+  }
+
+  // The server allows bursts of 50: all sixty at once would close the socket (1008) and start over.
+  await bobBackAndAllAgree(ann, bob, seeded.boardId, [
+    ['To do', ['A', 'B', 'C']],
+    ['Doing', ['X']],
+    ['Done', []],
+  ]);
+  await expect(bob.page.getByTestId('connection-status')).toHaveText('Live');
+  const live = sockets.filter((socket) => socket.greeted);
+  expect(live.length).toBe(1);
+  expect(live[0].closed).toBe(false);
+  expect(live[0].moves).toBe(60);
 });

@@ -89,9 +89,10 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
     }
 }
 
-/// How long a (re)connect may take before Postgres counts as unreachable. sqlx keeps retrying a refused
-/// connection until its own acquire timeout (30 s), which would hide an outage from `db_health` for that long.
-const CONNECT_PATIENCE: Duration = Duration::from_secs(2);
+/// How long a (re)connect may take before Postgres counts as unreachable: as long as the pool waits for a
+/// connection, so a busy server is not mistaken for a dead one. (A refused connection fails at once, through the
+/// probe in `connect`; sqlx alone would retry it quietly until its own 30 s acquire timeout.)
+const CONNECT_PATIENCE: Duration = Duration::from_secs(5);
 
 async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
     let connecting = async {
