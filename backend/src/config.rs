@@ -66,8 +66,10 @@ pub struct Config {
     #[arg(long, env = "CORKBOARD_HASH_WORKERS", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub hash_workers: Option<u32>,
 
-    /// Internal, for tests: requests that may wait per hashing worker.
-    #[arg(long, hide = true, default_value_t = 8)]
+    /// Internal, for tests: requests that may wait per hashing worker. The wait bounds how long a person waits;
+    /// this only bounds what waiting costs (a password each), so it is generous: a rush of people signing in at
+    /// once is served within the wait instead of being told "busy".
+    #[arg(long, hide = true, default_value_t = 32)]
     pub hash_queue_per_worker: u32,
 
     /// Internal, for tests: how long a request waits for a hashing worker (milliseconds).
