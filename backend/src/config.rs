@@ -178,14 +178,12 @@ impl Config {
     }
 
     /// The proxies whose `X-Forwarded-For` is believed.
-    pub fn trusted_proxy_list(&self) -> Result<Vec<IpAddr>, ConfigError> {
+    pub fn trusted_proxy_list(&self) -> Result<Vec<IpRange>, ConfigError> {
         self.trusted_proxies
             .iter()
             .map(|p| p.trim())
             .filter(|p| !p.is_empty())
-            .map(|p| {
-                p.parse::<IpAddr>().map(|ip| ip.to_canonical()).map_err(|_| ConfigError::BadTrustedProxy(p.to_owned()))
-            })
+            .map(|p| IpRange::parse(p).ok_or_else(|| ConfigError::BadTrustedProxy(p.to_owned())))
             .collect()
     }
 
@@ -197,6 +195,42 @@ impl Config {
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// An address, or a CIDR range of them (`10.0.0.0/8`, `fd00::/8`): how trusted proxies are named, so a
+/// container network whose gateway address is not known in advance can be trusted as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// `a.b.c.d`, `a.b.c.d/n` (n ≤ 32), an IPv6 address, or one with `/n` (n ≤ 128).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text.trim(), None),
+        };
+        let network = addr.trim().parse::<IpAddr>().ok()?.to_canonical();
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.trim().parse::<u8>().ok().filter(|prefix| *prefix <= bits)?,
+            None => bits,
+        };
+        Some(Self { network, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let (network, ip, bits) = match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(network), IpAddr::V4(ip)) => (u128::from(u32::from(network)), u128::from(u32::from(ip)), 32),
+            (IpAddr::V6(network), IpAddr::V6(ip)) => (u128::from(network), u128::from(ip), 128),
+            _ => return false,
+        };
+        let shift = u32::from(bits - self.prefix);
+        // A shift by 128 would overflow: a /0 range holds every address of its family.
+        shift == 128 || network >> shift == ip >> shift
     }
 }
 
@@ -242,14 +276,34 @@ mod tests {
     fn trusted_proxies_are_ip_addresses() {
         let base = ["corkboard", "--database-url", "postgres://x/y"];
         let default = Config::parse_from(base);
-        let loopback: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let loopback: Vec<IpRange> = vec![IpRange::parse("127.0.0.1").unwrap(), IpRange::parse("::1").unwrap()];
         assert_eq!(default.trusted_proxy_list().unwrap(), loopback);
         let none = Config::parse_from(base.into_iter().chain(["--trusted-proxies", ""]));
         assert!(none.trusted_proxy_list().unwrap().is_empty());
         let two = Config::parse_from(base.into_iter().chain(["--trusted-proxies", "10.0.0.2, fd00::1"]));
         assert_eq!(two.trusted_proxy_list().unwrap().len(), 2);
-        let subnet = Config::parse_from(base.into_iter().chain(["--trusted-proxies", "10.0.0.0/8"]));
-        assert!(matches!(subnet.trusted_proxy_list(), Err(ConfigError::BadTrustedProxy(_))));
+        let subnet = Config::parse_from(base.into_iter().chain(["--trusted-proxies", "172.16.0.0/12"]));
+        assert_eq!(subnet.trusted_proxy_list().unwrap(), [IpRange::parse("172.16.0.0/12").unwrap()]);
+        for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0/8", "proxy.local", "10.0.0.1/x"] {
+            let config = Config::parse_from(base.into_iter().chain(["--trusted-proxies", bad]));
+            assert!(matches!(config.trusted_proxy_list(), Err(ConfigError::BadTrustedProxy(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_range_holds_the_addresses_under_its_prefix() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let docker = IpRange::parse("172.16.0.0/12").unwrap();
+        assert!(docker.contains(ip("172.18.0.1")) && docker.contains(ip("172.31.255.255")));
+        assert!(!docker.contains(ip("172.32.0.1")) && !docker.contains(ip("10.0.0.1")));
+        assert!(docker.contains(ip("::ffff:172.18.0.1")), "an IPv4 peer on an IPv6 socket");
+        assert!(!docker.contains(ip("fd00::1")));
+        let one = IpRange::parse("10.0.0.2").unwrap();
+        assert!(one.contains(ip("10.0.0.2")) && !one.contains(ip("10.0.0.3")));
+        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains(ip("198.51.100.4")));
+        let v6 = IpRange::parse("fd00::/8").unwrap();
+        assert!(v6.contains(ip("fd12::1")) && !v6.contains(ip("fe80::1")));
+        assert!(IpRange::parse("::/0").unwrap().contains(ip("2001:db8::1")));
     }
 
     #[test]

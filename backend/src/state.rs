@@ -1,6 +1,5 @@
 //! The state every handler shares. Built once at startup; cheap to clone (everything is behind an Arc or a pool).
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::ratelimit::AttemptLimiter;
 use crate::auth::{HashingPool, PoolSize, TokenKeys};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, IpRange};
 use crate::db_health::DbHealth;
 use crate::realtime::{Hub, UserStreams};
 
@@ -27,7 +26,7 @@ pub struct AppState {
     /// Sign-up throttling per address, failed-login throttling per account and per address.
     pub limiter: Arc<AttemptLimiter>,
     /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Arc<Vec<IpAddr>>,
+    pub trusted_proxies: Arc<Vec<IpRange>>,
     /// Whether Postgres is known to be down (told by the realtime listener): changes then fail fast.
     pub db_health: Arc<DbHealth>,
     /// This instance's realtime hub: the boards being watched and their subscribers.

@@ -17,6 +17,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use crate::config::IpRange;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -157,9 +158,10 @@ impl FromRequestParts<AppState> for ClientAddr {
 /// The right-most `X-Forwarded-For` entry that is not a trusted proxy, when the peer is one; else the peer.
 /// Right to left because each proxy appends the address it saw: entries left of the first untrusted one were
 /// written by the client and prove nothing.
-fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpRange]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|range| range.contains(ip));
     let peer = peer.to_canonical();
-    if !trusted.contains(&peer) {
+    if !is_trusted(peer) {
         return peer;
     }
     let hops: Vec<&str> = headers
@@ -171,7 +173,7 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAd
     for hop in hops.into_iter().rev() {
         // An entry we cannot read ends the trail: what lies left of it cannot be vouched for.
         let Some(hop) = parse_hop(hop) else { break };
-        if !trusted.contains(&hop) {
+        if !is_trusted(hop) {
             return hop;
         }
     }
@@ -229,7 +231,7 @@ mod tests {
     #[test]
     fn behind_a_trusted_proxy_the_client_is_the_last_untrusted_forwarded_address() {
         let proxy: IpAddr = "127.0.0.1".parse().unwrap();
-        let trusted = [proxy, "10.0.0.2".parse().unwrap()];
+        let trusted = [IpRange::parse("127.0.0.1").unwrap(), IpRange::parse("10.0.0.0/24").unwrap()];
         let client: IpAddr = "198.51.100.4".parse().unwrap();
         let spoofed = forwarded(&["6.6.6.6, 198.51.100.4, 10.0.0.2"]);
         assert_eq!(client_address(proxy, &spoofed, &trusted), client);
@@ -243,7 +245,7 @@ mod tests {
 
     #[test]
     fn an_untrusted_peer_cannot_choose_its_address() {
-        let trusted = ["127.0.0.1".parse().unwrap()];
+        let trusted = [IpRange::parse("127.0.0.1").unwrap()];
         let peer: IpAddr = "198.51.100.4".parse().unwrap();
         assert_eq!(client_address(peer, &forwarded(&["6.6.6.6"]), &trusted), peer);
     }
