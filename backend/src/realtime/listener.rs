@@ -13,35 +13,48 @@ use uuid::Uuid;
 use super::hub::Hub;
 use super::user_stream::UserStreams;
 use crate::auth::SESSION_REVOKED_CHANNEL;
+use crate::db_health::DbHealth;
 use crate::eventlog::{BOARD_EVENTS_CHANNEL, USER_BOARDS_CHANNEL, parse_doorbell, parse_user_boards};
 
 /// Between reconnect attempts. Brisk on purpose: while they fail, Postgres counts as down and changes are
 /// refused, and an attempt against a stopped server is cheap (a refused connection).
 const RETRY_EVERY: Duration = Duration::from_millis(250);
+/// Between attempts to LISTEN while Postgres answers but listening fails (each is logged).
+const LISTEN_RETRY: Duration = Duration::from_secs(2);
 /// A connection that drops sooner than this after it was made is retried after `RETRY_EVERY`, not at once.
 const SHORT_LIVED: Duration = Duration::from_secs(1);
 
 pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shutdown: CancellationToken) {
     let mut connected_before = false;
     loop {
-        let connecting = connect(&database_url);
+        let connecting = connect(&database_url, hub.db_health());
         let mut listener = tokio::select! {
             () = shutdown.cancelled() => return,
             listener = connecting => match listener {
                 Ok(listener) => listener,
-                Err(err) => {
-                    // The first failure starts an outage (logged once, by `db_health`); retries stay quiet.
-                    hub.db_health().mark_down(&err);
-                    tracing::debug!(error = %err, retry_in = ?RETRY_EVERY, "cannot listen for board events");
+                Err(failure) => {
+                    let retry_in = match failure {
+                        // The first failure starts an outage (logged once, by `db_health`); retries stay quiet.
+                        ConnectError::Unreachable(err) => {
+                            hub.db_health().mark_down(&err);
+                            tracing::debug!(error = %err, "Postgres is still unreachable");
+                            RETRY_EVERY
+                        }
+                        // Postgres answers but LISTEN fails (a pooler that does not support it, say): changes
+                        // still work, live updates do not. Worth a WARN, not an outage.
+                        ConnectError::Listen(err) => {
+                            tracing::warn!(error = %err, "cannot listen for board events; retrying");
+                            LISTEN_RETRY
+                        }
+                    };
                     tokio::select! {
                         () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(RETRY_EVERY) => {}
+                        () = tokio::time::sleep(retry_in) => {}
                     }
                     continue;
                 }
             },
         };
-        hub.db_health().mark_up();
         let connected_at = std::time::Instant::now();
         if connected_before {
             tracing::info!("listening for board events again; catching up from the log");
@@ -94,11 +107,25 @@ pub(super) async fn run(hub: Hub, users: UserStreams, database_url: String, shut
 /// probe in `connect`; sqlx alone would retry it quietly until its own 30 s acquire timeout.)
 const CONNECT_PATIENCE: Duration = Duration::from_secs(5);
 
-async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
-    let connecting = async {
-        // A plain connection first: it fails at once when Postgres refuses (sqlx's pool behind `PgListener`
-        // would keep retrying quietly), so an outage is noticed within moments.
-        PgConnection::connect(database_url).await?.close().await?;
+/// Why a (re)connect failed.
+enum ConnectError {
+    /// Postgres cannot be reached (refused, shutting down, or no answer within `CONNECT_PATIENCE`): an outage.
+    Unreachable(sqlx::Error),
+    /// Postgres answers, but listening failed.
+    Listen(sqlx::Error),
+}
+
+/// Probes Postgres with a plain connection (telling `health` the answer), then listens on a connection of its own.
+async fn connect(database_url: &str, health: &DbHealth) -> Result<PgListener, ConnectError> {
+    // A plain connection fails at once when Postgres refuses (sqlx's pool behind `PgListener` would keep
+    // retrying quietly), so an outage is noticed within moments, and its end too.
+    let probe = async { PgConnection::connect(database_url).await?.close().await };
+    match tokio::time::timeout(CONNECT_PATIENCE, probe).await {
+        Ok(Ok(())) => health.mark_up(),
+        Ok(Err(err)) => return Err(ConnectError::Unreachable(err)),
+        Err(_) => return Err(ConnectError::Unreachable(sqlx::Error::PoolTimedOut)),
+    }
+    let listening = async {
         let mut listener = PgListener::connect(database_url).await?;
         // A lost connection must come back to us at once, not be re-made inside `try_recv` (which would wait
         // out sqlx's acquire timeout there, and miss the catch-up and the outage bookkeeping of `run`).
@@ -106,7 +133,8 @@ async fn connect(database_url: &str) -> Result<PgListener, sqlx::Error> {
         listener.listen_all([BOARD_EVENTS_CHANNEL, SESSION_REVOKED_CHANNEL, USER_BOARDS_CHANNEL]).await?;
         Ok(listener)
     };
-    tokio::time::timeout(CONNECT_PATIENCE, connecting).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    let listened = tokio::time::timeout(CONNECT_PATIENCE, listening).await;
+    listened.unwrap_or(Err(sqlx::Error::PoolTimedOut)).map_err(ConnectError::Listen)
 }
 
 fn dispatch(hub: &Hub, users: &UserStreams, channel: &str, payload: &str) {
