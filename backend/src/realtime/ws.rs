@@ -42,7 +42,7 @@ const REPLY_QUEUE: usize = 16;
 
 // Socket buffers, for many mostly idle connections (tungstenite's defaults are 128 KiB each way per socket).
 // Reads: frames are small JSON; a bigger one grows the buffer up to the frame limit while it is read.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 2 * 1024;
 // Writes: every frame is flushed at once, so the buffer only holds the frame being written.
 const WRITE_BUFFER: usize = 0;
 // Bounds what a peer that stopped reading can make us hold beyond the per-socket queue.
