@@ -77,6 +77,15 @@ impl DbHealth {
         }
     }
 
+    /// A failed read of a board's log: worth a WARN, unless it is part of an outage that was logged already.
+    pub fn log_read_failure(&self, board_id: uuid::Uuid, err: &AppError, what: &'static str) {
+        if self.is_down() {
+            tracing::debug!(%board_id, error = %err, what);
+        } else {
+            tracing::warn!(%board_id, error = %err, what);
+        }
+    }
+
     fn refusal(&self) -> AppError {
         self.refused.fetch_add(1, Ordering::Relaxed);
         AppError::DatabaseDown

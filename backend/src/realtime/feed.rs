@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use tokio::time::{Duration, Instant};
 
 use super::frame::{Closes, Pushed};
-use super::hub::{Hub, READ_BATCH, RETRY_AFTER, log_read_failure};
+use super::hub::{Hub, READ_BATCH, RETRY_AFTER};
 use super::subscription::{Subscriber, Subscription};
 use crate::error::AppResult;
 use crate::eventlog::read_since;
@@ -194,8 +194,8 @@ impl Feed {
                 self.backlog.extend(events.into_iter().map(Arc::new));
             }
             Err(err) => {
-                let health = self.hub.db_health();
-                log_read_failure(health, self.subscriber.board_id, &err, "cannot catch up from the log; retrying");
+                let board_id = self.subscriber.board_id;
+                self.hub.db_health().log_read_failure(board_id, &err, "cannot catch up from the log; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
         }

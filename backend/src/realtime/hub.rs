@@ -23,7 +23,7 @@ use super::slots::{StreamSlots, UserSlot};
 use super::subscription::{SubShared, Subscriber, Subscription};
 use crate::auth::sessions;
 use crate::db_health::DbHealth;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::eventlog::read_since;
 
 /// Events a subscriber may have queued before it counts as lagging. A lagging subscriber is not slowed down
@@ -49,7 +49,7 @@ pub struct Hub {
 
 struct HubInner {
     db: PgPool,
-    /// Whether Postgres is known to be down: the listener tells it, log reads keep quiet while it is.
+    /// Whether Postgres is known to be down (the listener tells it); failed log reads keep quiet while it is.
     health: Arc<DbHealth>,
     boards: Mutex<HashMap<Uuid, Arc<BoardEntry>>>,
     next_id: AtomicU64,
@@ -75,9 +75,8 @@ pub struct BoardEntry {
     doorbell: Notify,
     stop: CancellationToken,
     state: Mutex<EntryState>,
-    /// The current `presence` frame of this board, rebuilt when who watches changes: a few names and a count,
-    /// whatever the crowd, so a join costs the same for 2 watchers or 10,000. Each subscriber reads the latest
-    /// when it is due one, so changes between two of its frames coalesce.
+    /// The current `presence` frame (a few names and a count, whatever the crowd), rebuilt when who watches
+    /// changes; each subscriber reads the latest when it is due one, so changes in between coalesce.
     presence: watch::Sender<Utf8Bytes>,
 }
 
@@ -345,15 +344,6 @@ impl Hub {
     }
 }
 
-/// A failed log read: worth a WARN, unless it is part of an outage that has been logged already.
-pub(super) fn log_read_failure(health: &DbHealth, board_id: Uuid, err: &AppError, what: &'static str) {
-    if health.is_down() {
-        tracing::debug!(%board_id, error = %err, what);
-    } else {
-        tracing::warn!(%board_id, error = %err, what);
-    }
-}
-
 /// The pump of one board: on every ring, reads the events after the last one pushed (in batches) and fans
 /// them out. One read per board per wake-up, whatever the number of subscribers.
 async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
@@ -385,7 +375,7 @@ async fn pump(hub: Arc<HubInner>, entry: Arc<BoardEntry>) {
                     }
                 }
                 Err(err) => {
-                    log_read_failure(&hub.health, entry.board_id, &err, "cannot read the event log; retrying");
+                    hub.health.log_read_failure(entry.board_id, &err, "cannot read the event log; retrying");
                     tokio::select! {
                         () = entry.stop.cancelled() => return,
                         () = tokio::time::sleep(RETRY_AFTER) => {}
