@@ -6,6 +6,7 @@
 //! user shares one precomputed hash of `client::PASSWORD`, so they can still sign in for real.
 
 use anyhow::{Context, anyhow};
+use corkboard_protocol::Role;
 use corkboard_server::auth::{HashingPool, PoolSize, TokenKeys};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -17,22 +18,6 @@ use crate::client::{PASSWORD, User};
 
 /// Rows per insert statement: one round trip per 5,000 accounts.
 const BATCH: usize = 5000;
-
-/// The role a bulk user gets on a board.
-#[derive(Debug, Clone, Copy)]
-pub enum Role {
-    Editor,
-    Viewer,
-}
-
-impl Role {
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Editor => "editor",
-            Role::Viewer => "viewer",
-        }
-    }
-}
 
 /// Writes accounts, sessions and memberships into the server's database and signs tokens it accepts.
 pub struct Accounts {

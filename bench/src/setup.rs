@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use corkboard_protocol::{ClientMsg, MoveTarget};
+use corkboard_protocol::{ClientMsg, MoveTarget, Role};
 use uuid::Uuid;
 
-use crate::accounts::{Accounts, Role, Seating};
+use crate::accounts::{Accounts, Seating};
 use crate::client::{Api, Dialer, User};
 use crate::scenario::fanout;
 

@@ -6,11 +6,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use corkboard_protocol::Role;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Common;
+use crate::accounts::Accounts;
 use crate::client::{Api, Dialer, Kind, Probe, kind, read_frames};
 use crate::scenario::fanout::dial_many;
 use crate::setup;
@@ -56,7 +58,14 @@ pub async fn run(common: &Common, args: &ThroughputArgs) -> anyhow::Result<()> {
     }
     let board_ids: Vec<_> = boards.iter().map(|b| b.board).collect();
     let movers_total = args.boards * args.movers_per_board;
-    let tokens = vec![owner.token.clone()];
+    // Every mover is a person of their own, an editor of its board: one socket per account.
+    let accounts = Accounts::connect(common).await?;
+    let movers = accounts.create_users(&format!("{}_tm", common.run_id()), movers_total).await?;
+    let mut tokens_by_board = Vec::with_capacity(args.boards);
+    for (board, mine) in boards.iter().zip(movers.chunks(args.movers_per_board)) {
+        accounts.add_members(board.board, mine, Role::Editor).await?;
+        tokens_by_board.push(mine.iter().map(|user| user.token.clone()).collect::<Vec<_>>());
+    }
 
     for (step, &rate) in args.rates.iter().enumerate() {
         let per_mover = ((args.seconds + args.warmup) * rate / movers_total as f64).ceil() as usize;
@@ -64,8 +73,8 @@ pub async fn run(common: &Common, args: &ThroughputArgs) -> anyhow::Result<()> {
         let warm = (args.warmup * rate).ceil() as usize;
         let probe = Probe::new(&format!("t{step}x"), total, warm);
         let mut sockets = Vec::with_capacity(movers_total);
-        for board in &boards {
-            let (mut ws, _) = dial_many(&dialer, &board.ws_path(), &tokens, args.movers_per_board, 16).await?;
+        for (board, tokens) in boards.iter().zip(&tokens_by_board) {
+            let (mut ws, _) = dial_many(&dialer, &board.ws_path(), tokens, args.movers_per_board, 16).await?;
             sockets.append(&mut ws);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
