@@ -214,3 +214,37 @@ async fn a_database_outage_is_one_warn_line_not_one_per_refused_request() {
     assert!(ours(" ERROR ").is_empty(), "no ERROR for a 503:\n{text}");
     assert!(text.contains("Postgres is reachable again"), "the end of the outage is logged:\n{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_signing_up_never_runs_more_hashes_at_once_than_the_metric_allows() {
+    // The binary, not an in-process app: `/metrics` is per process, and here the process is this one server.
+    let app = spawn_app().await;
+    let server = ServerProcess::start_with(CORKBOARD, &app.db_url, free_addr(), |command| {
+        command.env("CORKBOARD_HASH_WORKERS", "2").env("CORKBOARD_SIGNUP_BURST", "0");
+    })
+    .await;
+    let client = app.client.clone();
+    let signups = (0..40).map(|n| {
+        let request = client
+            .post(format!("{}/api/auth/register", server.base_url()))
+            .json(&json!({"username": format!("crowd{n:02}"), "password": "correct horse battery"}));
+        tokio::spawn(async move { request.send().await.map(|response| response.status().as_u16()) })
+    });
+    let mut statuses = Vec::new();
+    for signup in signups.collect::<Vec<_>>() {
+        statuses.push(signup.await.expect("joins").expect("an answer"));
+    }
+    assert!(statuses.iter().all(|status| [201, 503].contains(status)), "{statuses:?}");
+    assert!(statuses.contains(&201));
+
+    let metrics = client.get(format!("{}/metrics", server.base_url())).send().await.unwrap().text().await.unwrap();
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{metrics}"))
+    };
+    let most = gauge("corkboard_password_hashes_running_max");
+    assert!((1.0..=2.0).contains(&most), "at most 2 hashes at once, the metric says {most}");
+    assert_eq!(gauge("corkboard_password_hashes_running"), 0.0, "none left running");
+}

@@ -36,7 +36,13 @@ impl ServerProcess {
         .await
     }
 
-    async fn start_with(binary: &str, db_url: &str, addr: SocketAddr, configure: impl FnOnce(&mut Command)) -> Self {
+    /// Like `start`, with `configure` adding to the command (its environment, say) before it runs.
+    pub async fn start_with(
+        binary: &str,
+        db_url: &str,
+        addr: SocketAddr,
+        configure: impl FnOnce(&mut Command),
+    ) -> Self {
         let mut command = Command::new(binary);
         command
             .env("DATABASE_URL", db_url)
