@@ -16,6 +16,10 @@ pub enum Resource {
     Card,
     Member,
     User,
+    Label,
+    Checklist,
+    ChecklistItem,
+    Comment,
     Route,
 }
 
@@ -27,6 +31,10 @@ impl Resource {
             Resource::Card => ErrorCode::CardNotFound,
             Resource::Member => ErrorCode::MemberNotFound,
             Resource::User => ErrorCode::UserNotFound,
+            Resource::Label => ErrorCode::LabelNotFound,
+            Resource::Checklist => ErrorCode::ChecklistNotFound,
+            Resource::ChecklistItem => ErrorCode::ChecklistItemNotFound,
+            Resource::Comment => ErrorCode::CommentNotFound,
             Resource::Route => ErrorCode::NotFound,
         }
     }
@@ -38,6 +46,10 @@ impl Resource {
             Resource::Card => "No such card.",
             Resource::Member => "No such member of this board.",
             Resource::User => "No user with that username.",
+            Resource::Label => "No such label on this board.",
+            Resource::Checklist => "No such checklist.",
+            Resource::ChecklistItem => "No such checklist item.",
+            Resource::Comment => "No such comment.",
             Resource::Route => "No such endpoint.",
         }
     }
@@ -74,6 +86,15 @@ pub enum AppError {
     VersionConflict(Box<Card>),
     #[error("stale position")]
     StalePosition,
+    /// 409: a permanent delete, or a restore, of something that is not archived.
+    #[error("not archived")]
+    NotArchived,
+    /// 409: restoring a card whose list is archived.
+    #[error("list archived")]
+    ListArchived,
+    /// A refusal remembered under a `client_op_id` (`eventlog::Prior`), answered again exactly as the first time.
+    #[error("refused before: {}", .1.code)]
+    Replayed(StatusCode, ErrorDetail),
     /// 405: a known path with a method it does not take (axum adds the `Allow` header).
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -113,6 +134,23 @@ impl AppError {
         AppError::Internal(what.to_string())
     }
 
+    /// Whether this error refuses an operation for good once the board is locked, so that a repeat of the same
+    /// `client_op_id` must get it again (API.md, "Every change is exactly-once"). Not: a stale
+    /// `expected_version` (versions only grow, so a repeat is refused anyway), nor anything a retry may cure.
+    pub fn is_final_refusal(&self) -> bool {
+        matches!(
+            self,
+            AppError::Forbidden(_)
+                | AppError::NotFound(_)
+                | AppError::Validation(_)
+                | AppError::AlreadyMember
+                | AppError::StalePosition
+                | AppError::NotArchived
+                | AppError::ListArchived
+                | AppError::Replayed(..)
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -123,7 +161,10 @@ impl AppError {
             AppError::UsernameTaken
             | AppError::AlreadyMember
             | AppError::VersionConflict(_)
-            | AppError::StalePosition => StatusCode::CONFLICT,
+            | AppError::StalePosition
+            | AppError::NotArchived
+            | AppError::ListArchived => StatusCode::CONFLICT,
+            AppError::Replayed(status, _) => *status,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -135,7 +176,11 @@ impl AppError {
 
     /// The documented `{"error": {...}}` body. Internal details never reach it.
     pub fn body(&self) -> ErrorBody {
+        if let AppError::Replayed(_, detail) = self {
+            return ErrorBody { error: detail.clone() };
+        }
         let (code, message): (ErrorCode, String) = match self {
+            AppError::Replayed(_, detail) => (detail.code, detail.message.clone()),
             AppError::BadRequest { code, message } => (*code, message.clone()),
             AppError::Validation(_) => (ErrorCode::ValidationFailed, "Some fields are not valid.".into()),
             AppError::Unauthorized => (ErrorCode::Unauthorized, "Sign in to continue.".into()),
@@ -157,6 +202,12 @@ impl AppError {
                 ErrorCode::StalePosition,
                 "The board changed under you: that place no longer exists. Nothing was moved.".into(),
             ),
+            AppError::NotArchived => {
+                (ErrorCode::NotArchived, "Only archived things can be deleted or restored; archive it first.".into())
+            }
+            AppError::ListArchived => {
+                (ErrorCode::ListArchived, "This card's list is archived; restore the list first.".into())
+            }
             AppError::MethodNotAllowed => {
                 (ErrorCode::MethodNotAllowed, "This endpoint does not accept that method; see the Allow header.".into())
             }

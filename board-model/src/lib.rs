@@ -8,7 +8,8 @@ mod layout;
 use std::collections::HashMap;
 use std::fmt;
 
-use corkboard_protocol::{Board, Card, Event, EventKind, List, Member, Snapshot};
+use corkboard_protocol::{Board, Card, Event, EventKind, Label, List, Member, Snapshot};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use layout::{Layout, PendingListMove, PendingMove, landing_index};
@@ -20,6 +21,40 @@ pub struct Model {
     pub lists: Vec<List>,
     pub cards: HashMap<Uuid, Card>,
     pub members: Vec<Member>,
+    /// Sorted by position.
+    pub labels: Vec<Label>,
+}
+
+/// How a card's due date reads on its face, from its `due_at`, its "complete" mark and the viewer's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DueState {
+    /// Due later than a day from now.
+    Plain,
+    /// Due within the next 24 hours.
+    Soon,
+    /// Past due and not complete.
+    Overdue,
+    /// Marked complete.
+    Complete,
+}
+
+/// How long before its due date a card counts as due soon.
+pub const DUE_SOON: time::Duration = time::Duration::hours(24);
+
+impl DueState {
+    /// `None` for a card without a due date.
+    pub fn of(card: &Card, now: OffsetDateTime) -> Option<Self> {
+        let due = card.due_at?;
+        Some(if card.completed {
+            DueState::Complete
+        } else if due <= now {
+            DueState::Overdue
+        } else if due - now <= DUE_SOON {
+            DueState::Soon
+        } else {
+            DueState::Plain
+        })
+    }
 }
 
 /// An event that is not the next one: the model refused it and did not change.
@@ -49,8 +84,10 @@ impl Model {
             lists: s.lists,
             cards: s.cards.into_iter().map(|c| (c.id, c)).collect(),
             members: s.members,
+            labels: s.labels,
         };
         model.sort_lists();
+        model.sort_labels();
         model
     }
 
@@ -101,16 +138,81 @@ impl Model {
                     None => self.members.push(member.clone()),
                 }
             }
-            EventKind::MemberRemoved { user_id } => self.members.retain(|m| m.user.id != *user_id),
+            EventKind::MemberRemoved { user_id } => {
+                self.members.retain(|m| m.user.id != *user_id);
+                for card in self.cards.values_mut() {
+                    card.member_ids.retain(|id| id != user_id);
+                }
+            }
+            EventKind::LabelCreated { label } | EventKind::LabelUpdated { label } => {
+                match self.labels.iter_mut().find(|l| l.id == label.id) {
+                    Some(l) => *l = label.clone(),
+                    None => self.labels.push(label.clone()),
+                }
+                self.sort_labels();
+            }
+            EventKind::LabelDeleted { label_id } => {
+                self.labels.retain(|l| l.id != *label_id);
+                for card in self.cards.values_mut() {
+                    card.label_ids.retain(|id| id != label_id);
+                }
+            }
+            EventKind::CardLabelsChanged { card_id, label_ids } => {
+                if let Some(c) = self.cards.get_mut(card_id) {
+                    c.label_ids = label_ids.clone();
+                }
+            }
+            EventKind::CardMembersChanged { card_id, member_ids } => {
+                if let Some(c) = self.cards.get_mut(card_id) {
+                    c.member_ids = member_ids.clone();
+                }
+            }
+            EventKind::ChecklistCreated { card_id, counts, .. }
+            | EventKind::ChecklistUpdated { card_id, counts, .. }
+            | EventKind::ChecklistDeleted { card_id, counts, .. }
+            | EventKind::ChecklistItemCreated { card_id, counts, .. }
+            | EventKind::ChecklistItemUpdated { card_id, counts, .. }
+            | EventKind::ChecklistItemMoved { card_id, counts, .. }
+            | EventKind::ChecklistItemDeleted { card_id, counts, .. } => {
+                if let Some(c) = self.cards.get_mut(card_id) {
+                    c.checklist = *counts;
+                }
+            }
+            EventKind::CommentAdded { comment, comment_count }
+            | EventKind::CommentEdited { comment, comment_count } => {
+                if let Some(c) = self.cards.get_mut(&comment.card_id) {
+                    c.comment_count = *comment_count;
+                }
+            }
+            EventKind::CommentDeleted { card_id, comment_count, .. } => {
+                if let Some(c) = self.cards.get_mut(card_id) {
+                    c.comment_count = *comment_count;
+                }
+            }
+            EventKind::CardArchived { card_id, .. } => {
+                self.cards.remove(card_id);
+            }
+            EventKind::CardRestored { card } => {
+                self.cards.insert(card.id, card.clone());
+            }
+            EventKind::ListArchived { list_id } => self.remove_list(*list_id),
+            EventKind::ListRestored { list, cards } => {
+                self.upsert_list(list.clone());
+                for card in cards {
+                    self.cards.insert(card.id, card.clone());
+                }
+            }
         }
         self.board.seq = event.seq;
     }
 
-    /// A card from a REST answer or an event. An older version never replaces a newer one (a slow HTTP
-    /// answer can arrive after the event of a later change).
+    /// A card from a REST answer or an event. Only a newer version replaces the one held: a slow HTTP answer
+    /// can arrive after the event of a later change, and labels, members, checklists and comments change a
+    /// card without a new version (their own events keep them exact), so an answer of the same version may be
+    /// older than what the model holds.
     pub fn upsert_card(&mut self, card: Card) {
         match self.cards.get(&card.id) {
-            Some(current) if current.version > card.version => {}
+            Some(current) if current.version >= card.version => {}
             _ => {
                 self.cards.insert(card.id, card);
             }
@@ -130,6 +232,15 @@ impl Model {
         self.cards.retain(|_, c| c.list_id != list_id);
     }
 
+    /// The board's label with this id, if it still has it.
+    pub fn label(&self, label_id: Uuid) -> Option<&Label> {
+        self.labels.iter().find(|l| l.id == label_id)
+    }
+
+    fn sort_labels(&mut self) {
+        self.labels.sort_by(|a, b| a.position.as_bytes().cmp(b.position.as_bytes()).then(a.id.cmp(&b.id)));
+    }
+
     fn sort_lists(&mut self) {
         // Positions compare byte-wise (API.md); the id breaks ties so every client agrees.
         self.lists.sort_by(|a, b| a.position.as_bytes().cmp(b.position.as_bytes()).then(a.id.cmp(&b.id)));
@@ -147,7 +258,7 @@ pub(crate) mod tests {
     }
 
     fn list(n: u8, pos: &str) -> List {
-        List { id: id(n), board_id: id(0), title: format!("list {n}"), position: pos.into() }
+        List { id: id(n), board_id: id(0), title: format!("list {n}"), position: pos.into(), archived_at: None }
     }
 
     pub fn card(n: u8, list: u8, pos: &str) -> Card {
@@ -162,6 +273,14 @@ pub(crate) mod tests {
             version: 1,
             created_at: now,
             updated_at: now,
+            start_at: None,
+            due_at: None,
+            completed: false,
+            archived_at: None,
+            label_ids: vec![],
+            member_ids: vec![],
+            checklist: Default::default(),
+            comment_count: 0,
         }
     }
 
@@ -173,6 +292,7 @@ pub(crate) mod tests {
             lists: vec![list(2, "b"), list(1, "a")],
             cards: vec![card(12, 1, "c"), card(10, 1, "a"), card(20, 2, "a"), card(11, 1, "b")],
             members: vec![],
+            labels: vec![],
         })
     }
 

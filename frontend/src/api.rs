@@ -183,6 +183,16 @@ pub async fn session() -> Result<SessionResponse, ApiError> {
 /// The "my boards" stream (`GET /api/me/events`, SSE).
 pub const MY_BOARDS_EVENTS: &str = "/api/me/events";
 
+/// A fresh `client_op_id` for a change: the server applies it at most once, so a resend is safe.
+fn op() -> Option<String> {
+    Some(crate::util::new_op_id())
+}
+
+/// `path` with a fresh `?client_op_id=` (changes without a body).
+fn with_op(path: &str) -> String {
+    format!("{path}?client_op_id={}", crate::util::new_op_id())
+}
+
 // --- boards and members --------------------------------------------------------------------------------------
 
 pub async fn boards() -> Result<BoardsResponse, ApiError> {
@@ -190,7 +200,7 @@ pub async fn boards() -> Result<BoardsResponse, ApiError> {
 }
 
 pub async fn create_board(title: String) -> Result<Board, ApiError> {
-    send("POST", "/api/boards", &CreateBoardRequest { title }).await
+    send("POST", "/api/boards", &CreateBoardRequest { title, client_op_id: op() }).await
 }
 
 pub async fn snapshot(board_id: Uuid) -> Result<Snapshot, ApiError> {
@@ -198,11 +208,11 @@ pub async fn snapshot(board_id: Uuid) -> Result<Snapshot, ApiError> {
 }
 
 pub async fn rename_board(board_id: Uuid, title: String) -> Result<Board, ApiError> {
-    send("PATCH", &format!("/api/boards/{board_id}"), &UpdateBoardRequest { title }).await
+    send("PATCH", &format!("/api/boards/{board_id}"), &UpdateBoardRequest { title, client_op_id: op() }).await
 }
 
 pub async fn delete_board(board_id: Uuid) -> Result<(), ApiError> {
-    delete(&format!("/api/boards/{board_id}")).await
+    delete(&with_op(&format!("/api/boards/{board_id}"))).await
 }
 
 /// People whose username or display name starts with `typed`, for the invite field's suggestions.
@@ -212,39 +222,50 @@ pub async fn find_users(typed: &str) -> Result<UsersResponse, ApiError> {
 }
 
 pub async fn add_member(board_id: Uuid, username: String, role: Role) -> Result<Member, ApiError> {
-    send("POST", &format!("/api/boards/{board_id}/members"), &AddMemberRequest { username, role }).await
+    send("POST", &format!("/api/boards/{board_id}/members"), &AddMemberRequest { username, role, client_op_id: op() })
+        .await
 }
 
 pub async fn update_member(board_id: Uuid, user_id: Uuid, role: Role) -> Result<Member, ApiError> {
-    send("PATCH", &format!("/api/boards/{board_id}/members/{user_id}"), &UpdateMemberRequest { role }).await
+    send(
+        "PATCH",
+        &format!("/api/boards/{board_id}/members/{user_id}"),
+        &UpdateMemberRequest { role, client_op_id: op() },
+    )
+    .await
 }
 
 pub async fn remove_member(board_id: Uuid, user_id: Uuid) -> Result<(), ApiError> {
-    delete(&format!("/api/boards/{board_id}/members/{user_id}")).await
+    delete(&with_op(&format!("/api/boards/{board_id}/members/{user_id}"))).await
 }
 
 // --- lists -------------------------------------------------------------------------------------------------
 
 pub async fn create_list(board_id: Uuid, title: String) -> Result<List, ApiError> {
-    send("POST", &format!("/api/boards/{board_id}/lists"), &CreateListRequest { title, after_id: Placement::End }).await
+    send(
+        "POST",
+        &format!("/api/boards/{board_id}/lists"),
+        &CreateListRequest { title, after_id: Placement::End, client_op_id: op() },
+    )
+    .await
 }
 
 pub async fn rename_list(list_id: Uuid, title: String) -> Result<List, ApiError> {
-    send("PATCH", &format!("/api/lists/{list_id}"), &UpdateListRequest { title }).await
+    send("PATCH", &format!("/api/lists/{list_id}"), &UpdateListRequest { title, client_op_id: op() }).await
 }
 
 pub async fn move_list(list_id: Uuid, after_id: Option<Uuid>) -> Result<List, ApiError> {
-    send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id }).await
+    send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id, client_op_id: op() }).await
 }
 
 pub async fn delete_list(list_id: Uuid) -> Result<(), ApiError> {
-    delete(&format!("/api/lists/{list_id}")).await
+    delete(&with_op(&format!("/api/lists/{list_id}"))).await
 }
 
 // --- cards -------------------------------------------------------------------------------------------------
 
 pub async fn create_card(list_id: Uuid, title: String) -> Result<Card, ApiError> {
-    let body = CreateCardRequest { title, description: None, after_id: Placement::End };
+    let body = CreateCardRequest { title, description: None, after_id: Placement::End, client_op_id: op() };
     send("POST", &format!("/api/lists/{list_id}/cards"), &body).await
 }
 
@@ -257,5 +278,5 @@ pub async fn move_card(card_id: Uuid, body: MoveCardRequest) -> Result<MoveCardR
 }
 
 pub async fn delete_card(card_id: Uuid) -> Result<(), ApiError> {
-    delete(&format!("/api/cards/{card_id}")).await
+    delete(&with_op(&format!("/api/cards/{card_id}"))).await
 }

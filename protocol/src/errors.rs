@@ -65,6 +65,10 @@ error_codes! {
     CardNotFound => "card_not_found",
     MemberNotFound => "member_not_found",
     UserNotFound => "user_not_found",
+    LabelNotFound => "label_not_found",
+    ChecklistNotFound => "checklist_not_found",
+    ChecklistItemNotFound => "checklist_item_not_found",
+    CommentNotFound => "comment_not_found",
     // 405
     MethodNotAllowed => "method_not_allowed",
     // 409
@@ -72,6 +76,10 @@ error_codes! {
     AlreadyMember => "already_member",
     VersionConflict => "version_conflict",
     StalePosition => "stale_position",
+    /// A permanent delete, or a restore, of something that is not archived.
+    NotArchived => "not_archived",
+    /// Restoring a card whose list is archived.
+    ListArchived => "list_archived",
     // 413, 415, 422
     PayloadTooLarge => "payload_too_large",
     UnsupportedMediaType => "unsupported_media_type",

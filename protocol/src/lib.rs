@@ -12,11 +12,13 @@ mod events;
 mod frames;
 mod limits;
 mod my_boards;
+mod work;
 pub use errors::*;
 pub use events::*;
 pub use frames::*;
 pub use limits::*;
 pub use my_boards::*;
+pub use work::*;
 
 /// Timestamps travel as RFC 3339 strings.
 pub type Timestamp = OffsetDateTime;
@@ -164,12 +166,16 @@ pub struct BoardsResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateBoardRequest {
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateBoardRequest {
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,12 +203,16 @@ pub struct UsersResponse {
 pub struct AddMemberRequest {
     pub username: String,
     pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMemberRequest {
     pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 /// `GET /api/boards/{id}`: everything a client needs to draw the board, consistent as of `board.seq`.
@@ -215,6 +225,9 @@ pub struct Snapshot {
     /// In display order: by list position, then by card position.
     pub cards: Vec<Card>,
     pub members: Vec<Member>,
+    /// The board's labels, in position order.
+    #[serde(default)]
+    pub labels: Vec<Label>,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,6 +242,9 @@ pub struct List {
     pub title: String,
     /// Opaque; sort byte-wise.
     pub position: String,
+    /// `None` on the board; when it was archived, for an archived list.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub archived_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,12 +257,33 @@ pub struct Card {
     pub description: String,
     /// Opaque; sort byte-wise within the list.
     pub position: String,
-    /// 1 on creation, +1 on every change to the card.
+    /// 1 on creation, +1 on every change to the card's own fields, move, archive and restore (not on its
+    /// labels, members, checklists and comments, which commute).
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub start_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
+    /// The "complete" mark.
+    #[serde(default)]
+    pub completed: bool,
+    /// `None` on the board; when it was archived, for an archived card.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub archived_at: Option<OffsetDateTime>,
+    /// In the board's label order.
+    #[serde(default)]
+    pub label_ids: Vec<Uuid>,
+    /// In the order they were added.
+    #[serde(default)]
+    pub member_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub checklist: ChecklistCounts,
+    #[serde(default)]
+    pub comment_count: i64,
 }
 
 /// Where to put something: absent = append at the end, `null` = first, an id = right after that sibling.
@@ -300,12 +337,16 @@ pub struct CreateListRequest {
         skip_serializing_if = "placement_is_end"
     )]
     pub after_id: Placement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateListRequest {
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -315,6 +356,8 @@ pub struct MoveListRequest {
     #[serde(deserialize_with = "deserialize_required_nullable")]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub after_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -331,6 +374,8 @@ pub struct CreateCardRequest {
         skip_serializing_if = "placement_is_end"
     )]
     pub after_id: Placement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -340,9 +385,21 @@ pub struct UpdateCardRequest {
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// A timestamp, or `null` to clear; absent leaves it.
+    #[serde(default, with = "nullable_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub start_at: Option<Option<OffsetDateTime>>,
+    /// A timestamp, or `null` to clear; absent leaves it.
+    #[serde(default, with = "nullable_time", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub due_at: Option<Option<OffsetDateTime>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed: Option<bool>,
     /// When given and not the card's current version: 409 `version_conflict`, nothing changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_version: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_op_id: Option<String>,
 }
 
 /// The edge of a list a card was dropped at: places that never go stale.

@@ -12,6 +12,14 @@ fn card() -> Card {
         version: 1,
         created_at: OffsetDateTime::UNIX_EPOCH,
         updated_at: OffsetDateTime::UNIX_EPOCH,
+        start_at: None,
+        due_at: None,
+        completed: false,
+        archived_at: None,
+        label_ids: vec![],
+        member_ids: vec![],
+        checklist: ChecklistCounts::default(),
+        comment_count: 0,
     }
 }
 
@@ -56,9 +64,9 @@ fn after_id_absent_null_and_id_mean_end_first_and_after() {
     let after: CreateListRequest = serde_json::from_value(json!({"title": "x", "after_id": id})).unwrap();
     assert_eq!(after.after_id, Placement::After(id));
     // And back: End omits the field, First sends null.
-    let first = CreateListRequest { title: "x".into(), after_id: Placement::First };
+    let first = CreateListRequest { title: "x".into(), after_id: Placement::First, client_op_id: None };
     assert_eq!(serde_json::to_value(first).unwrap(), json!({"title": "x", "after_id": null}));
-    let end = CreateListRequest { title: "x".into(), after_id: Placement::End };
+    let end = CreateListRequest { title: "x".into(), after_id: Placement::End, client_op_id: None };
     assert_eq!(serde_json::to_value(end).unwrap(), json!({"title": "x"}));
 }
 

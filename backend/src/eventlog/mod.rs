@@ -5,7 +5,10 @@
 //! in a statement of its own, with a seq taken here (`seq_for_own_statement`). A change that alters someone's list
 //! of boards also rings the `user_boards` doorbell (`user_boards`), asked for with `ring_users`.
 
+mod ops;
 mod user_boards;
+
+pub use ops::{Prior, check_op};
 
 pub use user_boards::{Audience, USER_BOARDS_CHANNEL, parse as parse_user_boards};
 
@@ -211,18 +214,29 @@ impl BoardTx {
 
     /// Remembers that `client_op_id` was refused for good with `code`, and commits (the transaction made no other
     /// change). A later copy of the same operation gets the same refusal.
-    pub async fn commit_refusal(mut self, client_op_id: &str, code: ErrorCode) -> AppResult<()> {
+    pub async fn commit_refusal(self, client_op_id: &str, code: ErrorCode) -> AppResult<()> {
+        self.commit_refusal_with(client_op_id, code, None).await
+    }
+
+    /// `commit_refusal`, keeping also the whole answer (`detail`) to give it again word for word.
+    async fn commit_refusal_with(
+        mut self,
+        client_op_id: &str,
+        code: ErrorCode,
+        detail: Option<serde_json::Value>,
+    ) -> AppResult<()> {
         if !self.pending.is_empty() {
             // A refusal after an event was appended would commit half a change; drop the transaction instead.
             return Err(AppError::internal("a refusal was recorded after events were appended"));
         }
         sqlx::query!(
-            "insert into refused_ops (board_id, actor_id, client_op_id, code) values ($1, $2, $3, $4)
+            "insert into refused_ops (board_id, actor_id, client_op_id, code, detail) values ($1, $2, $3, $4, $5)
              on conflict do nothing",
             self.board_id,
             self.actor_id,
             client_op_id,
             code.as_str(),
+            detail,
         )
         .execute(&mut *self.tx)
         .await?;

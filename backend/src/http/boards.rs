@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use corkboard_protocol::{
-    Board, BoardChange, BoardSummary, BoardsResponse, Card, CreateBoardRequest, EventKind, List, Role, Snapshot,
+    Board, BoardChange, BoardSummary, BoardsResponse, CreateBoardRequest, EventKind, List, Role, Snapshot,
     UpdateBoardRequest, validate_title,
 };
 use sqlx::PgConnection;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{Json, Path};
 use super::members::{self, load_members, member_role};
+use super::{cards, labels};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
 use crate::eventlog::{Audience, BoardTx};
@@ -82,6 +83,7 @@ async fn create_board(
     .fetch_one(&mut *tx)
     .await?;
     members::insert_owner(&mut tx, board.id, auth.user_id).await?;
+    labels::insert_defaults(&mut tx, board.id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(board)))
 }
@@ -110,24 +112,17 @@ async fn snapshot(
     let board = load_board(&mut tx, board_id).await?;
     let lists = sqlx::query_as!(
         List,
-        "select id, board_id, title, position from lists where board_id = $1 order by position",
+        "select id, board_id, title, position, archived_at from lists
+         where board_id = $1 and archived_at is null order by position",
         board_id,
     )
     .fetch_all(&mut *tx)
     .await?;
-    let cards = sqlx::query_as!(
-        Card,
-        "select c.id, c.board_id, c.list_id, c.title, c.description, c.position, c.version, c.created_at, c.updated_at
-         from cards c join lists l on l.id = c.list_id
-         where c.board_id = $1
-         order by l.position, c.position",
-        board_id,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let cards = cards::read::board_cards(&mut tx, board_id).await?;
     let members = load_members(&mut tx, board_id).await?;
+    let labels = labels::board_labels(&mut tx, board_id).await?;
     tx.commit().await?;
-    Ok(Json(Snapshot { board, lists, cards, members }))
+    Ok(Json(Snapshot { board, lists, cards, members, labels }))
 }
 
 #[utoipa::path(

@@ -54,7 +54,7 @@ async fn create_list(
     let list = sqlx::query_as!(
         List,
         "insert into lists (id, board_id, title, position) values ($1, $2, $3, $4)
-         returning id, board_id, title, position",
+         returning id, board_id, title, position, archived_at",
         Uuid::now_v7(),
         board_id,
         title,
@@ -91,7 +91,7 @@ async fn update_list(
     btx.require(Role::Editor)?;
     let list = sqlx::query_as!(
         List,
-        "update lists set title = $2, updated_at = now() where id = $1 returning id, board_id, title, position",
+        "update lists set title = $2, updated_at = now() where id = $1 returning id, board_id, title, position, archived_at",
         list_id,
         title,
     )
@@ -127,7 +127,7 @@ async fn move_list(
     let position = place(&mut btx, Siblings::Lists, Placement::from_after_id(req.after_id), Some(list_id)).await?;
     let list = sqlx::query_as!(
         List,
-        "update lists set position = $2, updated_at = now() where id = $1 returning id, board_id, title, position",
+        "update lists set position = $2, updated_at = now() where id = $1 returning id, board_id, title, position, archived_at",
         list_id,
         position,
     )

@@ -7,6 +7,7 @@ pub mod boards;
 pub mod cards;
 pub mod extract;
 pub mod health;
+pub mod labels;
 pub mod lists;
 pub mod members;
 pub mod openapi;
@@ -35,6 +36,7 @@ pub const FEATURES: &[Feature] = &[
     Feature { router: members::router, openapi: members::Api::openapi },
     Feature { router: lists::router, openapi: lists::Api::openapi },
     Feature { router: cards::router, openapi: cards::Api::openapi },
+    Feature { router: labels::router, openapi: labels::Api::openapi },
     Feature { router: users::router, openapi: users::Api::openapi },
 ];
 

@@ -231,6 +231,8 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
             title: (t != b.title).then_some(t),
             description: (d != b.description).then_some(d),
             expected_version: Some(expected),
+            client_op_id: Some(crate::util::new_op_id()),
+            ..Default::default()
         };
         if req.title.is_none() && req.description.is_none() {
             discard_and_close();

@@ -6,7 +6,9 @@
 //! columns.
 
 use corkboard_board_model::Model;
-use corkboard_protocol::{Board, Card, ErrorCode, Event, EventKind, List, Member, Role, ServerMsg, Snapshot, User};
+use corkboard_protocol::{
+    Board, Card, ErrorCode, Event, EventKind, Label, List, Member, Role, ServerMsg, Snapshot, User,
+};
 use corkboard_server::positions::{MAX_KEY_LEN, key_between, spread};
 use corkboard_tests::chaos::BoardView;
 use proptest::prelude::*;
@@ -109,6 +111,7 @@ struct Reference {
     /// Cards per list id, in display order.
     cards: Vec<(Uuid, Vec<Card>)>,
     members: Vec<Member>,
+    labels: Vec<Label>,
     events: Vec<Event>,
     ids: u128,
 }
@@ -127,7 +130,15 @@ impl Reference {
             created_at: epoch(),
             updated_at: epoch(),
         };
-        Self { board, lists: Vec::new(), cards: Vec::new(), members: vec![owner], events: Vec::new(), ids: 1000 }
+        Self {
+            board,
+            lists: Vec::new(),
+            cards: Vec::new(),
+            members: vec![owner],
+            labels: Vec::new(),
+            events: Vec::new(),
+            ids: 1000,
+        }
     }
 
     fn id(&mut self) -> Uuid {
@@ -152,6 +163,7 @@ impl Reference {
             lists: self.lists.clone(),
             cards: self.lists.iter().flat_map(|l| self.cards_of(l.id).clone()).collect(),
             members: self.members.clone(),
+            labels: self.labels.clone(),
         }
     }
 
@@ -218,7 +230,13 @@ impl Reference {
             Op::CreateList { at } => {
                 let keys: Vec<&str> = self.lists.iter().map(|l| l.position.as_str()).collect();
                 let (index, position) = Self::key_at(&keys, at);
-                let list = List { id: self.id(), board_id: self.board.id, title: format!("L{}", self.ids), position };
+                let list = List {
+                    id: self.id(),
+                    board_id: self.board.id,
+                    title: format!("L{}", self.ids),
+                    position,
+                    archived_at: None,
+                };
                 self.lists.insert(index, list.clone());
                 self.cards.push((list.id, Vec::new()));
                 self.emit(EventKind::ListCreated { list });
@@ -257,6 +275,14 @@ impl Reference {
                     version: 1,
                     created_at: epoch(),
                     updated_at: epoch(),
+                    start_at: None,
+                    due_at: None,
+                    completed: false,
+                    archived_at: None,
+                    label_ids: vec![],
+                    member_ids: vec![],
+                    checklist: Default::default(),
+                    comment_count: 0,
                 };
                 let card = self.place_card(list_id, card, at);
                 self.emit(EventKind::CardCreated { card });

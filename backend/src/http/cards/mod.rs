@@ -2,6 +2,9 @@
 //! statement that writes one is here, but for the move's own (see `moves`).
 
 pub mod moves;
+pub mod read;
+
+pub use read::fetch_card;
 
 use axum::Router;
 use axum::extract::State;
@@ -59,10 +62,13 @@ async fn create_card(
     let mut btx = list_tx(&state.db, auth.user_id, list_id).await?;
     btx.require(Role::Editor)?;
     let position = place(&mut btx, Siblings::CardsOf(list_id), req.after_id, None).await?;
+    // A new card has nothing on it yet: its face data are empty.
     let card = sqlx::query_as!(
-        Card,
-        "insert into cards (id, board_id, list_id, title, description, position) values ($1, $2, $3, $4, $5, $6)
-         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+        read::CardRow,
+        r#"insert into cards (id, board_id, list_id, title, description, position) values ($1, $2, $3, $4, $5, $6)
+           returning id, board_id, list_id, title, description, position, version, created_at, updated_at, start_at,
+                     due_at, completed, archived_at, '{}'::uuid[] as "label_ids!", '{}'::uuid[] as "member_ids!",
+                     0::int8 as "items_done!", 0::int8 as "items_total!", 0::int8 as "comment_count!""#,
         Uuid::now_v7(),
         btx.board_id,
         list_id,
@@ -71,7 +77,8 @@ async fn create_card(
         position,
     )
     .fetch_one(btx.conn())
-    .await?;
+    .await
+    .map(Card::from)?;
     btx.emit(&EventKind::CardCreated { card: card.clone() }, None);
     btx.commit().await?;
     Ok((StatusCode::CREATED, Json(card)))
@@ -99,8 +106,13 @@ async fn update_card(
     let mut problems = FieldErrors::default();
     let title = req.title.as_deref().map(|t| problems.check("title", validate_title(t)));
     let description = req.description.as_deref().map(|d| problems.check("description", validate_description(d)));
-    if title.is_none() && description.is_none() {
-        problems.check::<()>("title", Err("give a title or a description to change".into()));
+    if title.is_none()
+        && description.is_none()
+        && req.start_at.is_none()
+        && req.due_at.is_none()
+        && req.completed.is_none()
+    {
+        problems.check::<()>("title", Err("give a title, description, start_at, due_at or completed to change".into()));
     }
     problems.finish()?;
 
@@ -110,18 +122,28 @@ async fn update_card(
     if req.expected_version.is_some_and(|expected| expected != current.version) {
         return Err(AppError::VersionConflict(Box::new(current)));
     }
-    let card = sqlx::query_as!(
-        Card,
+    let start_at = req.start_at.unwrap_or(current.start_at);
+    let due_at = req.due_at.unwrap_or(current.due_at);
+    if let (Some(start), Some(due)) = (start_at, due_at)
+        && start > due
+    {
+        return Err(AppError::validation("start_at", "must not be after the due date"));
+    }
+    sqlx::query!(
         "update cards set title = coalesce($2, title), description = coalesce($3, description),
+                          start_at = $4, due_at = $5, completed = coalesce($6, completed),
                           version = version + 1, updated_at = now()
-         where id = $1
-         returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+         where id = $1",
         card_id,
         title,
         description,
+        start_at,
+        due_at,
+        req.completed,
     )
-    .fetch_one(btx.conn())
+    .execute(btx.conn())
     .await?;
+    let card = fetch_card(btx.conn(), card_id).await?;
     btx.emit(&EventKind::CardUpdated { card: card.clone() }, None);
     btx.commit().await?;
     Ok(Json(card))
@@ -160,32 +182,17 @@ async fn card_tx(db: &PgPool, actor_id: Uuid, card_id: Uuid) -> AppResult<BoardT
     BoardTx::begin_for_card(db, card_id, actor_id).await
 }
 
-/// A card as it is now in the caller's transaction; 404 when it is gone.
-pub async fn fetch_card(conn: &mut PgConnection, card_id: Uuid) -> AppResult<Card> {
-    sqlx::query_as!(
-        Card,
-        "select id, board_id, list_id, title, description, position, version, created_at, updated_at
-         from cards where id = $1",
-        card_id,
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(AppError::NotFound(Resource::Card))
-}
-
 /// Puts a card at `position` in `list_id` (a move that needed a rebalance), a new version of it.
 pub async fn relocate(conn: &mut PgConnection, card_id: Uuid, list_id: Uuid, position: &str) -> AppResult<Card> {
-    Ok(sqlx::query_as!(
-        Card,
-        "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now()
-             where id = $1
-             returning id, board_id, list_id, title, description, position, version, created_at, updated_at",
+    sqlx::query!(
+        "update cards set list_id = $2, position = $3, version = version + 1, updated_at = now() where id = $1",
         card_id,
         list_id,
         position,
     )
-    .fetch_one(conn)
-    .await?)
+    .execute(&mut *conn)
+    .await?;
+    fetch_card(conn, card_id).await
 }
 
 /// Gives a card a new order key in its list (a rebalance; its caller emits the event), and returns its new

@@ -141,7 +141,10 @@ impl MoveView {
                    select null, code from refused_ops where board_id = $1 and actor_id = $2 and client_op_id = $3
                    limit 1
                ),
-               card as (select list_id, version from cards where id = $4),
+               card as (
+                   select c.list_id, c.version from cards c join lists l on l.id = c.list_id
+                   where c.id = $4 and c.archived_at is null and l.archived_at is null
+               ),
                resolved as (
                    select case
                        when $7::text <> 'between' then $7::text
@@ -164,7 +167,7 @@ impl MoveView {
                    (select code from op) as "refused_code?",
                    (select list_id from card) as "from_list_id?",
                    (select version from card) as "version?",
-                   exists(select 1 from lists where id = $5 and board_id = $1) as "target_in_board!",
+                   exists(select 1 from lists where id = $5 and board_id = $1 and archived_at is null) as "target_in_board!",
                    (select id from above) as "above_id?",
                    (select position from above) as "above?",
                    (select min(position) from cards
@@ -290,7 +293,8 @@ async fn commit_move(
         r#"with moved as (
                    update cards set list_id = $2, position = $3, version = $4::int8, updated_at = now()
                    where id = $1 and version = $4::int8 - 1
-                   returning id, board_id, list_id, title, description, position, version, created_at, updated_at
+                   returning id, board_id, list_id, title, description, position, version, created_at, updated_at,
+                             start_at, due_at, completed, archived_at
                ),
                appended as (
                    insert into events (board_id, seq, kind, data, actor_id, client_op_id)
@@ -298,7 +302,16 @@ async fn commit_move(
                ),
                bumped as (update boards set seq = $6, updated_at = now() where id = $5 and exists (select 1 from moved))
                select moved.id, moved.board_id, moved.list_id, moved.title, moved.description, moved.position,
-                      moved.version, moved.created_at, moved.updated_at, pg_notify($11, $12)::text as "notified"
+                      moved.version, moved.created_at, moved.updated_at, moved.start_at, moved.due_at,
+                      moved.completed, moved.archived_at,
+                      array(select cl.label_id from card_labels cl join labels l on l.id = cl.label_id
+                            where cl.card_id = moved.id order by l.position) as "label_ids!",
+                      array(select cm.user_id from card_members cm where cm.card_id = moved.id
+                            order by cm.added_at, cm.user_id) as "member_ids!",
+                      (select count(*) from checklist_items i where i.card_id = moved.id and i.done) as "items_done!",
+                      (select count(*) from checklist_items i where i.card_id = moved.id) as "items_total!",
+                      (select count(*) from comments m where m.card_id = moved.id) as "comment_count!",
+                      pg_notify($11, $12)::text as "notified"
                from moved"#,
         card_id,
         to_list_id,
@@ -318,7 +331,7 @@ async fn commit_move(
     // Under the board's lock the card cannot have changed since it was read; if it did, that is a bug.
     .ok_or_else(|| AppError::internal("the moved card changed under the board lock"))?;
     btx.commit().await?;
-    let card = Card {
+    let card = Card::from(cards::read::CardRow {
         id: row.id,
         board_id: row.board_id,
         list_id: row.list_id,
@@ -328,6 +341,15 @@ async fn commit_move(
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
-    };
+        start_at: row.start_at,
+        due_at: row.due_at,
+        completed: row.completed,
+        archived_at: row.archived_at,
+        label_ids: row.label_ids,
+        member_ids: row.member_ids,
+        items_done: row.items_done,
+        items_total: row.items_total,
+        comment_count: row.comment_count,
+    });
     Ok(MoveCardResponse { card, seq })
 }

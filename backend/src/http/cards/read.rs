@@ -1,0 +1,118 @@
+//! Reading cards as clients see them: the row and what the card face shows from the tables around it (labels,
+//! members, checklist progress, comment count), for one card or for a whole board in one statement.
+
+use corkboard_protocol::{Card, ChecklistCounts};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult, Resource};
+
+/// A card row with its face data, as the statements below select it.
+pub struct CardRow {
+    pub id: Uuid,
+    pub board_id: Uuid,
+    pub list_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub position: String,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub start_at: Option<OffsetDateTime>,
+    pub due_at: Option<OffsetDateTime>,
+    pub completed: bool,
+    pub archived_at: Option<OffsetDateTime>,
+    pub label_ids: Vec<Uuid>,
+    pub member_ids: Vec<Uuid>,
+    pub items_done: i64,
+    pub items_total: i64,
+    pub comment_count: i64,
+}
+
+impl From<CardRow> for Card {
+    fn from(row: CardRow) -> Self {
+        Card {
+            id: row.id,
+            board_id: row.board_id,
+            list_id: row.list_id,
+            title: row.title,
+            description: row.description,
+            position: row.position,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            start_at: row.start_at,
+            due_at: row.due_at,
+            completed: row.completed,
+            archived_at: row.archived_at,
+            label_ids: row.label_ids,
+            member_ids: row.member_ids,
+            checklist: ChecklistCounts { done: row.items_done, total: row.items_total },
+            comment_count: row.comment_count,
+        }
+    }
+}
+
+/// A card as it is now in the caller's transaction, archived or not; 404 when it is gone.
+pub async fn fetch_card(conn: &mut PgConnection, card_id: Uuid) -> AppResult<Card> {
+    sqlx::query_as!(
+        CardRow,
+        r#"select c.id, c.board_id, c.list_id, c.title, c.description, c.position, c.version, c.created_at,
+                  c.updated_at, c.start_at, c.due_at, c.completed, c.archived_at,
+                  array(select cl.label_id from card_labels cl join labels l on l.id = cl.label_id
+                        where cl.card_id = c.id order by l.position) as "label_ids!",
+                  array(select cm.user_id from card_members cm where cm.card_id = c.id
+                        order by cm.added_at, cm.user_id) as "member_ids!",
+                  (select count(*) from checklist_items i where i.card_id = c.id and i.done) as "items_done!",
+                  (select count(*) from checklist_items i where i.card_id = c.id) as "items_total!",
+                  (select count(*) from comments m where m.card_id = c.id) as "comment_count!"
+           from cards c where c.id = $1"#,
+        card_id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(Card::from)
+    .ok_or(AppError::NotFound(Resource::Card))
+}
+
+/// The cards on a board (not archived, in lists that are not archived), in display order, with their faces: one
+/// statement that aggregates each table around the cards once for the whole board.
+pub async fn board_cards(conn: &mut PgConnection, board_id: Uuid) -> AppResult<Vec<Card>> {
+    let rows = sqlx::query_as!(
+        CardRow,
+        r#"with labelled as (
+               select cl.card_id, array_agg(cl.label_id order by l.position) as ids
+               from card_labels cl join labels l on l.id = cl.label_id
+               where cl.board_id = $1 group by cl.card_id
+           ),
+           people as (
+               select card_id, array_agg(user_id order by added_at, user_id) as ids
+               from card_members where board_id = $1 group by card_id
+           ),
+           progress as (
+               select card_id, count(*) filter (where done) as done, count(*) as total
+               from checklist_items where board_id = $1 group by card_id
+           ),
+           talk as (select card_id, count(*) as n from comments where board_id = $1 group by card_id)
+           select c.id, c.board_id, c.list_id, c.title, c.description, c.position, c.version, c.created_at,
+                  c.updated_at, c.start_at, c.due_at, c.completed, c.archived_at,
+                  coalesce(labelled.ids, '{}') as "label_ids!",
+                  coalesce(people.ids, '{}') as "member_ids!",
+                  coalesce(progress.done, 0) as "items_done!",
+                  coalesce(progress.total, 0) as "items_total!",
+                  coalesce(talk.n, 0) as "comment_count!"
+           from cards c
+           join lists l on l.id = c.list_id
+           left join labelled on labelled.card_id = c.id
+           left join people on people.card_id = c.id
+           left join progress on progress.card_id = c.id
+           left join talk on talk.card_id = c.id
+           where c.board_id = $1 and c.archived_at is null and l.archived_at is null
+           order by l.position, c.position"#,
+        board_id,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Card::from).collect())
+}
