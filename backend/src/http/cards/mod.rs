@@ -207,3 +207,18 @@ pub async fn set_position(conn: &mut PgConnection, card_id: Uuid, position: &str
     .fetch_one(conn)
     .await?)
 }
+
+/// Refuses a change to a card that is not on the board (archived, or in an archived list) as if it did not exist:
+/// only reads reach those. Call it after `BoardTx::prior`, so a repeat of an operation applied before the card
+/// was archived still gets its first answer.
+pub async fn require_on_board(conn: &mut PgConnection, card_id: Uuid) -> AppResult<()> {
+    sqlx::query_scalar!(
+        "select 1 as one from cards c join lists l on l.id = c.list_id
+         where c.id = $1 and c.archived_at is null and l.archived_at is null",
+        card_id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(|_| ())
+    .ok_or(AppError::NotFound(Resource::Card))
+}
