@@ -136,15 +136,15 @@ fn json<B: Serialize>(body: &B) -> Option<String> {
     serde_json::to_string(body).ok()
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
     call("GET", path, None).await
 }
 
-async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
+pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(method: &str, path: &str, body: &B) -> Result<T, ApiError> {
     call(method, path, json(body)).await
 }
 
-async fn delete(path: &str) -> Result<(), ApiError> {
+pub(crate) async fn delete(path: &str) -> Result<(), ApiError> {
     call("DELETE", path, None).await
 }
 
@@ -184,12 +184,12 @@ pub async fn session() -> Result<SessionResponse, ApiError> {
 pub const MY_BOARDS_EVENTS: &str = "/api/me/events";
 
 /// A fresh `client_op_id` for a change: the server applies it at most once, so a resend is safe.
-fn op() -> Option<String> {
+pub(crate) fn op() -> Option<String> {
     Some(crate::util::new_op_id())
 }
 
 /// `path` with a fresh `?client_op_id=` (changes without a body).
-fn with_op(path: &str) -> String {
+pub(crate) fn with_op(path: &str) -> String {
     format!("{path}?client_op_id={}", crate::util::new_op_id())
 }
 
