@@ -173,6 +173,7 @@ pub struct ArchiveResponse {
 /// `?client_op_id=` of the changing requests without a body (DELETEs, archive, restore).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct OpQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_op_id: Option<String>,
@@ -181,6 +182,7 @@ pub struct OpQuery {
 /// `?q=` of `GET /api/boards/{id}/archive`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ArchiveQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
@@ -189,6 +191,7 @@ pub struct ArchiveQuery {
 /// `?before=&limit=` of `GET /api/cards/{id}/comments`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CommentsQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Uuid>,

@@ -318,6 +318,22 @@ impl TestApp {
         self.expect(StatusCode::OK, Method::POST, &path, user, json!({"list_id": list_id, "after_id": after_id})).await
     }
 
+    /// Archives a card (the step before deleting it for good).
+    pub async fn archive_card(&self, user: &TestUser, card_id: Uuid) -> Card {
+        let path = format!("/api/cards/{card_id}/archive");
+        let (status, body) = self.call(Method::POST, &path, Some(user), None).await;
+        assert_eq!(status, StatusCode::OK, "archive card: {body}");
+        serde_json::from_value(body).expect("a card")
+    }
+
+    /// Archives a list with its cards (the step before deleting it for good).
+    pub async fn archive_list(&self, user: &TestUser, list_id: Uuid) -> List {
+        let path = format!("/api/lists/{list_id}/archive");
+        let (status, body) = self.call(Method::POST, &path, Some(user), None).await;
+        assert_eq!(status, StatusCode::OK, "archive list: {body}");
+        serde_json::from_value(body).expect("a list")
+    }
+
     pub async fn add_member(&self, admin: &TestUser, board_id: Uuid, member: &TestUser, role: Role) -> Member {
         let path = format!("/api/boards/{board_id}/members");
         self.expect(StatusCode::CREATED, Method::POST, &path, admin, json!({"username": member.username, "role": role}))

@@ -6,18 +6,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use corkboard_protocol::{
-    Board, BoardChange, BoardSummary, BoardsResponse, CreateBoardRequest, EventKind, List, Role, Snapshot,
+    Board, BoardChange, BoardSummary, BoardsResponse, CreateBoardRequest, EventKind, List, OpQuery, Role, Snapshot,
     UpdateBoardRequest, validate_title,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use super::members::{self, load_members, member_role};
 use super::{cards, labels};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
-use crate::eventlog::{Audience, BoardTx};
+use crate::eventlog::{Audience, BoardTx, check_op};
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -71,17 +71,36 @@ async fn create_board(
     auth: AuthUser,
     Json(req): Json<CreateBoardRequest>,
 ) -> AppResult<(StatusCode, Json<Board>)> {
+    let op = req.client_op_id.as_deref();
+    check_op(op)?;
     let title = validate_title(&req.title).map_err(|problem| AppError::validation("title", problem))?;
     let mut tx = state.db.begin().await?;
-    // A new board starts at seq 0: its creation and its owner are the state before the first event.
-    let board = sqlx::query_as!(
+    // A new board starts at seq 0: its creation and its owner are the state before the first event. So the
+    // operation's id is kept on the board itself: a repeat finds it there (a concurrent repeat waits on the
+    // unique index for the first to commit, then finds it too).
+    let created = sqlx::query_as!(
         Board,
-        "insert into boards (id, title) values ($1, $2) returning id, title, seq, created_at, updated_at",
+        "insert into boards (id, title, created_by, created_op) values ($1, $2, $3, $4)
+         on conflict (created_by, created_op) where created_op is not null do nothing
+         returning id, title, seq, created_at, updated_at",
         Uuid::now_v7(),
         title,
+        auth.user_id,
+        op,
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(board) = created else {
+        let first = sqlx::query_as!(
+            Board,
+            "select id, title, seq, created_at, updated_at from boards where created_by = $1 and created_op = $2",
+            auth.user_id,
+            op,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        return Ok((StatusCode::CREATED, Json(first)));
+    };
     members::insert_owner(&mut tx, board.id, auth.user_id).await?;
     labels::insert_defaults(&mut tx, board.id).await?;
     tx.commit().await?;
@@ -144,17 +163,30 @@ async fn update_board(
     Path(board_id): Path<Uuid>,
     Json(req): Json<UpdateBoardRequest>,
 ) -> AppResult<Json<Board>> {
+    let op = req.client_op_id.as_deref();
+    check_op(op)?;
     let title = validate_title(&req.title).map_err(|problem| AppError::validation("title", problem))?;
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| match kind {
+            EventKind::BoardUpdated { board } => Some(Json(board)),
+            _ => None,
+        });
+    }
+    let result = rename(&mut btx, title, op).await;
+    btx.finish(op, result).await
+}
+
+async fn rename(btx: &mut BoardTx, title: String, op: Option<&str>) -> AppResult<Json<Board>> {
+    let board_id = btx.board_id;
     btx.require(Role::Admin)?;
     sqlx::query!("update boards set title = $2 where id = $1", board_id, title).execute(btx.conn()).await?;
     let mut board = load_board(btx.conn(), board_id).await?;
     // The event carries the board as it is after this event: its own seq, and now as the update time.
     board.seq = btx.next_seq();
     board.updated_at = time::OffsetDateTime::now_utc();
-    btx.emit(&EventKind::BoardUpdated { board: board.clone() }, None);
+    btx.emit(&EventKind::BoardUpdated { board: board.clone() }, op);
     btx.ring_users(BoardChange::Updated, Audience::Members);
-    btx.commit().await?;
     Ok(Json(board))
 }
 
@@ -162,7 +194,7 @@ async fn update_board(
     delete,
     path = "/api/boards/{board_id}",
     tag = "boards",
-    params(("board_id" = uuid::Uuid, Path)),
+    params(("board_id" = uuid::Uuid, Path), corkboard_protocol::OpQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
@@ -174,12 +206,22 @@ async fn delete_board(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(board_id): Path<Uuid>,
+    Query(query): Query<OpQuery>,
 ) -> AppResult<StatusCode> {
+    let op = query.client_op_id.as_deref();
+    check_op(op)?;
+    // A deleted board answers 404 to everyone, so a repeat of its deletion does too: that is the documented
+    // "every later request about it is 404", and the client already saw it gone.
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
-    btx.require(Role::Owner)?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| matches!(kind, EventKind::BoardDeleted {}).then_some(StatusCode::NO_CONTENT));
+    }
+    if let Err(refusal) = btx.require(Role::Owner) {
+        return btx.finish(op, Err(refusal)).await;
+    }
     // Soft delete: the board disappears for everyone, but its log keeps `board_deleted` for the open sockets.
     sqlx::query!("update boards set deleted_at = now() where id = $1", board_id).execute(btx.conn()).await?;
-    btx.emit(&EventKind::BoardDeleted {}, None);
+    btx.emit(&EventKind::BoardDeleted {}, op);
     btx.ring_users(BoardChange::Deleted, Audience::Members);
     btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -6,16 +6,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use corkboard_protocol::{
-    AddMemberRequest, BoardChange, EventKind, Member, MembersResponse, Role, UpdateMemberRequest, User,
+    AddMemberRequest, BoardChange, EventKind, Member, MembersResponse, OpQuery, Role, UpdateMemberRequest, User,
     validate_username,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource, unique_violation};
-use crate::eventlog::{Audience, BoardTx};
+use crate::eventlog::{Audience, BoardTx, check_op};
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -68,12 +68,31 @@ async fn add_member(
     Path(board_id): Path<Uuid>,
     Json(req): Json<AddMemberRequest>,
 ) -> AppResult<(StatusCode, Json<Member>)> {
+    let op = req.client_op_id.as_deref();
+    check_op(op)?;
     // Written as the member list shows it (`@bob`) is accepted too: one leading `@` is dropped.
     let typed = req.username.trim();
     let typed = typed.strip_prefix('@').unwrap_or(typed);
     let username = validate_username(typed).map_err(|_| AppError::NotFound(Resource::User))?;
     refuse_owner_role(req.role)?;
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| match kind {
+            EventKind::MemberAdded { member } => Some((StatusCode::CREATED, Json(member))),
+            _ => None,
+        });
+    }
+    let result = add(&mut btx, username, req.role, op).await;
+    btx.finish(op, result).await
+}
+
+async fn add(
+    btx: &mut BoardTx,
+    username: String,
+    role: Role,
+    op: Option<&str>,
+) -> AppResult<(StatusCode, Json<Member>)> {
+    let board_id = btx.board_id;
     btx.require(Role::Admin)?;
     let user =
         sqlx::query_as!(User, "select id, username, display_name from users where lower(username) = $1", username)
@@ -84,7 +103,7 @@ async fn add_member(
         "insert into board_members (board_id, user_id, role) values ($1, $2, $3)",
         board_id,
         user.id,
-        req.role.as_str(),
+        role.as_str(),
     )
     .execute(btx.conn())
     .await;
@@ -94,10 +113,9 @@ async fn add_member(
             _ => err.into(),
         });
     }
-    let member = Member { user, role: req.role };
-    btx.emit(&EventKind::MemberAdded { member: member.clone() }, None);
+    let member = Member { user, role };
+    btx.emit(&EventKind::MemberAdded { member: member.clone() }, op);
     btx.ring_users(BoardChange::Added, Audience::User(member.user.id));
-    btx.commit().await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -120,10 +138,24 @@ async fn update_member(
     Path((board_id, user_id)): Path<(Uuid, Uuid)>,
     Json(req): Json<UpdateMemberRequest>,
 ) -> AppResult<Json<Member>> {
+    let op = req.client_op_id.as_deref();
+    check_op(op)?;
     refuse_owner_role(req.role)?;
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| match kind {
+            EventKind::MemberUpdated { member } => Some(Json(member)),
+            _ => None,
+        });
+    }
+    let result = update(&mut btx, user_id, req.role, op).await;
+    btx.finish(op, result).await
+}
+
+async fn update(btx: &mut BoardTx, user_id: Uuid, role: Role, op: Option<&str>) -> AppResult<Json<Member>> {
+    let board_id = btx.board_id;
     btx.require(Role::Admin)?;
-    let current = target_role(&mut btx, user_id).await?;
+    let current = target_role(btx, user_id).await?;
     if current == Role::Owner {
         return Err(AppError::Forbidden("The owner's role cannot be changed."));
     }
@@ -133,15 +165,13 @@ async fn update_member(
          returning u.id, u.username, u.display_name",
         board_id,
         user_id,
-        req.role.as_str(),
+        role.as_str(),
     )
     .fetch_one(btx.conn())
     .await?;
-    let member =
-        Member { user: User { id: row.id, username: row.username, display_name: row.display_name }, role: req.role };
-    btx.emit(&EventKind::MemberUpdated { member: member.clone() }, None);
+    let member = Member { user: User { id: row.id, username: row.username, display_name: row.display_name }, role };
+    btx.emit(&EventKind::MemberUpdated { member: member.clone() }, op);
     btx.ring_users(BoardChange::Updated, Audience::User(user_id));
-    btx.commit().await?;
     Ok(Json(member))
 }
 
@@ -149,7 +179,7 @@ async fn update_member(
     delete,
     path = "/api/boards/{board_id}/members/{user_id}",
     tag = "members",
-    params(("board_id" = uuid::Uuid, Path), ("user_id" = uuid::Uuid, Path)),
+    params(("board_id" = uuid::Uuid, Path), ("user_id" = uuid::Uuid, Path), corkboard_protocol::OpQuery),
     responses(
         (status = 204, description = "Removed"),
         (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
@@ -161,22 +191,34 @@ async fn remove_member(
     State(state): State<AppState>,
     auth: AuthUser,
     Path((board_id, user_id)): Path<(Uuid, Uuid)>,
+    Query(query): Query<OpQuery>,
 ) -> AppResult<StatusCode> {
+    let op = query.client_op_id.as_deref();
+    check_op(op)?;
     let mut btx = BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Board).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| matches!(kind, EventKind::MemberRemoved { .. }).then_some(StatusCode::NO_CONTENT));
+    }
+    let result = remove(&mut btx, user_id, op).await;
+    btx.finish(op, result).await
+}
+
+async fn remove(btx: &mut BoardTx, user_id: Uuid, op: Option<&str>) -> AppResult<StatusCode> {
+    let board_id = btx.board_id;
     // Members may always leave; removing someone else takes an admin.
-    if user_id != auth.user_id {
+    if user_id != btx.actor_id {
         btx.require(Role::Admin)?;
     }
-    if target_role(&mut btx, user_id).await? == Role::Owner {
+    if target_role(btx, user_id).await? == Role::Owner {
         return Err(AppError::Forbidden("The owner cannot be removed from the board."));
     }
+    // Their place on the board's cards goes with them (`card_members` cascades); `member_removed` says so.
     sqlx::query!("delete from board_members where board_id = $1 and user_id = $2", board_id, user_id)
         .execute(btx.conn())
         .await?;
     // Sockets of the removed member on this board are closed (4003) when this event reaches them.
-    btx.emit(&EventKind::MemberRemoved { user_id }, None);
+    btx.emit(&EventKind::MemberRemoved { user_id }, op);
     btx.ring_users(BoardChange::Removed, Audience::User(user_id));
-    btx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

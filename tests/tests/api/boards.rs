@@ -269,10 +269,10 @@ async fn an_editor_changes_lists_and_cards() {
     let renamed = app
         .call(Method::PATCH, &format!("/api/lists/{}", lists[1].id), Some(&edie), Some(json!({"title": "Done"})))
         .await;
-    let deleted = app.call(Method::DELETE, &format!("/api/cards/{}", cards[1][0].id), Some(&edie), None).await;
+    let archived = app.call(Method::POST, &format!("/api/cards/{}/archive", cards[1][0].id), Some(&edie), None).await;
 
     assert_eq!(renamed.0, StatusCode::OK, "{}", renamed.1);
-    assert_eq!(deleted.0, StatusCode::NO_CONTENT, "{}", deleted.1);
+    assert_eq!(archived.0, StatusCode::OK, "{}", archived.1);
     assert_eq!(
         columns(&app.snapshot(&ann, board.id).await),
         vec![("L0".into(), vec![]), ("Done".into(), vec![]), ("Edie's".into(), vec!["Task".into(), "L0C0".into()])]

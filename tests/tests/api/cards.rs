@@ -135,11 +135,12 @@ async fn moving_a_card_after_itself_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_card_removes_it() {
+async fn deleting_an_archived_card_removes_it() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let (board, _, cards) = app.board_with(&ann, 1, 2).await;
     let path = format!("/api/cards/{}", cards[0][0].id);
+    app.archive_card(&ann, cards[0][0].id).await;
 
     let (status, body) = app.call(Method::DELETE, &path, Some(&ann), None).await;
 
@@ -168,4 +169,59 @@ async fn a_card_that_does_not_exist_is_not_found() {
     for (method, path, body) in calls {
         assert_error(&app.call(method, &path, Some(&ann), body).await, StatusCode::NOT_FOUND, ErrorCode::CardNotFound);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_takes_a_start_and_a_due_date_in_utc_and_a_complete_mark() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, _, cards) = app.board_with(&ann, 1, 1).await;
+    let path = format!("/api/cards/{}", cards[0][0].id);
+
+    // Any offset is accepted and stored as the same instant.
+    let dated: Card = app
+        .expect(
+            StatusCode::OK,
+            Method::PATCH,
+            &path,
+            &ann,
+            json!({"start_at": "2027-03-01T09:00:00+02:00", "due_at": "2027-03-02T17:30:00Z"}),
+        )
+        .await;
+    assert_eq!(dated.start_at, Some(time::macros::datetime!(2027-03-01 07:00 UTC)));
+    assert_eq!(dated.due_at, Some(time::macros::datetime!(2027-03-02 17:30 UTC)));
+    assert_eq!((dated.completed, dated.version), (false, 2));
+
+    let done: Card = app.expect(StatusCode::OK, Method::PATCH, &path, &ann, json!({"completed": true})).await;
+    assert_eq!((done.completed, done.due_at, done.version), (true, dated.due_at, 3));
+    let cleared: Card = app.expect(StatusCode::OK, Method::PATCH, &path, &ann, json!({"start_at": null})).await;
+    assert_eq!((cleared.start_at, cleared.due_at), (None, dated.due_at));
+    let snapshot = app.snapshot(&ann, board.id).await;
+    assert_eq!(snapshot.cards[0], cleared);
+    let (_, raw) = app.call(Method::GET, &format!("/api/boards/{}", board.id), Some(&ann), None).await;
+    assert_eq!(raw["cards"][0]["due_at"], json!("2027-03-02T17:30:00Z"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dates_that_do_not_parse_or_start_after_the_due_date_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let ann = app.register("ann").await;
+    let (board, _, cards) = app.board_with(&ann, 1, 1).await;
+    let path = format!("/api/cards/{}", cards[0][0].id);
+
+    for body in [json!({"due_at": "tomorrow"}), json!({"due_at": 12}), json!({"start_at": "2027-02-30T00:00:00Z"})] {
+        let got = app.call(Method::PATCH, &path, Some(&ann), Some(body.clone())).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, ErrorCode::InvalidBody);
+        let field = body.as_object().and_then(|o| o.keys().next().cloned()).unwrap_or_default();
+        assert!(got.1["error"]["message"].as_str().unwrap_or("").contains(&field), "{body}: {}", got.1);
+    }
+    let late_start = json!({"start_at": "2027-03-03T00:00:00Z", "due_at": "2027-03-02T00:00:00Z"});
+    let got = app.call(Method::PATCH, &path, Some(&ann), Some(late_start)).await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
+    assert!(got.1["error"]["fields"]["start_at"].is_string());
+    // Against the stored due date too.
+    app.call(Method::PATCH, &path, Some(&ann), Some(json!({"due_at": "2027-03-02T00:00:00Z"}))).await;
+    let got = app.call(Method::PATCH, &path, Some(&ann), Some(json!({"start_at": "2027-04-01T00:00:00Z"}))).await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
+    assert_eq!(app.snapshot(&ann, board.id).await.cards[0].start_at, None);
 }

@@ -149,7 +149,9 @@ async fn every_kind_of_change_appends_exactly_one_event_with_the_next_seq() {
         Some(json!({"title": "Roadmap"})),
     )
     .await;
+    expect_one_event(&app, b, "card_archived", &ann, Method::POST, &format!("/api/cards/{c}/archive"), None).await;
     expect_one_event(&app, b, "card_deleted", &ann, Method::DELETE, &format!("/api/cards/{c}"), None).await;
+    expect_one_event(&app, b, "list_archived", &ann, Method::POST, &format!("/api/lists/{l1}/archive"), None).await;
     expect_one_event(&app, b, "list_deleted", &ann, Method::DELETE, &format!("/api/lists/{l1}"), None).await;
     expect_one_event(&app, b, "board_deleted", &ann, Method::DELETE, &format!("/api/boards/{b}"), None).await;
 

@@ -125,6 +125,7 @@ async fn deleting_a_list_deletes_its_cards_with_one_event() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
     let (board, lists, cards) = app.board_with(&ann, 2, 3).await;
+    app.archive_list(&ann, lists[0].id).await;
     let seq_before = app.board_seq(board.id).await;
 
     let (status, body) = app.call(Method::DELETE, &format!("/api/lists/{}", lists[0].id), Some(&ann), None).await;

@@ -2,6 +2,7 @@
 
 mod abuse;
 mod abuse_bodies;
+mod archive;
 mod auth;
 mod auth_limits;
 mod boards;
@@ -9,6 +10,7 @@ mod cards;
 mod chaos;
 mod chaos_model;
 mod event_log;
+mod exactly_once;
 mod limits;
 mod lists;
 mod members;

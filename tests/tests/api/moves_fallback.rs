@@ -87,6 +87,8 @@ async fn a_move_is_refused_only_when_its_card_or_list_is_gone_or_the_mover_may_n
     let (_, other_lists, _) = app.board_with(&ann, 1, 0).await;
     app.add_member(&ann, board.id, &vic, Role::Viewer).await;
     let gone_card = app.create_card(&ann, lists[0].id, "Gone").await;
+    app.archive_card(&ann, gone_card.id).await;
+    app.archive_list(&ann, lists[2].id).await;
     let (status, _) = app.call(Method::DELETE, &format!("/api/cards/{}", gone_card.id), Some(&ann), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.call(Method::DELETE, &format!("/api/lists/{}", lists[2].id), Some(&ann), None).await;
@@ -190,6 +192,7 @@ async fn a_replayed_client_op_id_gets_its_first_outcome() {
 
     // Refused (the list is gone) and refused again.
     let doomed = app.create_list(&ann, board.id, "Doomed").await;
+    app.archive_list(&ann, doomed.id).await;
     let (status, _) = app.call(Method::DELETE, &format!("/api/lists/{}", doomed.id), Some(&ann), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let op = json!({"list_id": doomed.id, "position": "end", "client_op_id": "op-list-gone"});

@@ -1,6 +1,8 @@
-//! Cards: create, edit (with optimistic versions), delete, and the move (`moves`). Owns the `cards` rows: every
-//! statement that writes one is here, but for the move's own (see `moves`).
+//! Cards: create, edit (with optimistic versions, dates included), archive and restore (`archive`), delete for
+//! good once archived, and the move (`moves`). Owns the `cards` rows: every statement that writes one is here,
+//! but for the move's own (see `moves`). `read` reads cards with what their faces show.
 
+pub mod archive;
 pub mod moves;
 pub mod read;
 
@@ -11,21 +13,30 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use corkboard_protocol::{
-    Card, CreateCardRequest, EventKind, Role, UpdateCardRequest, validate_description, validate_title,
+    Card, CreateCardRequest, EventKind, OpQuery, Placement, Role, UpdateCardRequest, validate_client_op_id,
+    validate_description, validate_title,
 };
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::extract::{Json, Path};
-use super::lists::list_tx;
+use super::extract::{Json, Path, Query};
+use super::lists::{self, list_tx};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldErrors, Resource};
-use crate::eventlog::BoardTx;
+use crate::eventlog::{BoardTx, check_op};
 use crate::ordering::placement::{Siblings, place};
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create_card, update_card, delete_card, moves::move_card_handler))]
+#[openapi(paths(
+    create_card,
+    update_card,
+    delete_card,
+    moves::move_card_handler,
+    archive::archive_card,
+    archive::restore_card,
+    archive::archived_items
+))]
 pub struct Api;
 
 pub fn router() -> Router<AppState> {
@@ -33,6 +44,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/lists/{list_id}/cards", post(create_card))
         .route("/api/cards/{card_id}", axum::routing::patch(update_card).delete(delete_card))
         .route("/api/cards/{card_id}/move", post(moves::move_card_handler))
+        .route("/api/cards/{card_id}/archive", post(archive::archive_card))
+        .route("/api/cards/{card_id}/restore", post(archive::restore_card))
+        .route("/api/boards/{board_id}/archive", axum::routing::get(archive::archived_items))
 }
 
 #[utoipa::path(
@@ -57,11 +71,34 @@ async fn create_card(
     let mut problems = FieldErrors::default();
     let title = problems.check("title", validate_title(&req.title));
     let description = problems.check("description", validate_description(req.description.as_deref().unwrap_or("")));
+    let op = req.client_op_id.as_deref();
+    if let Some(op) = op {
+        problems.check("client_op_id", validate_client_op_id(op));
+    }
     problems.finish()?;
 
     let mut btx = list_tx(&state.db, auth.user_id, list_id).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| match kind {
+            EventKind::CardCreated { card } => Some((StatusCode::CREATED, Json(card))),
+            _ => None,
+        });
+    }
+    let result = create(&mut btx, list_id, title, description, req.after_id, op).await;
+    btx.finish(op, result).await
+}
+
+async fn create(
+    btx: &mut BoardTx,
+    list_id: Uuid,
+    title: String,
+    description: String,
+    after_id: Placement,
+    op: Option<&str>,
+) -> AppResult<(StatusCode, Json<Card>)> {
     btx.require(Role::Editor)?;
-    let position = place(&mut btx, Siblings::CardsOf(list_id), req.after_id, None).await?;
+    lists::require_on_board(btx.conn(), list_id).await?;
+    let position = place(btx, Siblings::CardsOf(list_id), after_id, None).await?;
     // A new card has nothing on it yet: its face data are empty.
     let card = sqlx::query_as!(
         read::CardRow,
@@ -79,8 +116,7 @@ async fn create_card(
     .fetch_one(btx.conn())
     .await
     .map(Card::from)?;
-    btx.emit(&EventKind::CardCreated { card: card.clone() }, None);
-    btx.commit().await?;
+    btx.emit(&EventKind::CardCreated { card: card.clone() }, op);
     Ok((StatusCode::CREATED, Json(card)))
 }
 
@@ -114,10 +150,32 @@ async fn update_card(
     {
         problems.check::<()>("title", Err("give a title, description, start_at, due_at or completed to change".into()));
     }
+    let op = req.client_op_id.as_deref();
+    if let Some(op) = op {
+        problems.check("client_op_id", validate_client_op_id(op));
+    }
     problems.finish()?;
 
     let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| match kind {
+            EventKind::CardUpdated { card } => Some(Json(card)),
+            _ => None,
+        });
+    }
+    let result = update(&mut btx, card_id, &req, title, description).await;
+    btx.finish(op, result).await
+}
+
+async fn update(
+    btx: &mut BoardTx,
+    card_id: Uuid,
+    req: &UpdateCardRequest,
+    title: Option<String>,
+    description: Option<String>,
+) -> AppResult<Json<Card>> {
     btx.require(Role::Editor)?;
+    require_on_board(btx.conn(), card_id).await?;
     let current = fetch_card(btx.conn(), card_id).await?;
     if req.expected_version.is_some_and(|expected| expected != current.version) {
         return Err(AppError::VersionConflict(Box::new(current)));
@@ -144,8 +202,7 @@ async fn update_card(
     .execute(btx.conn())
     .await?;
     let card = fetch_card(btx.conn(), card_id).await?;
-    btx.emit(&EventKind::CardUpdated { card: card.clone() }, None);
-    btx.commit().await?;
+    btx.emit(&EventKind::CardUpdated { card: card.clone() }, req.client_op_id.as_deref());
     Ok(Json(card))
 }
 
@@ -153,7 +210,7 @@ async fn update_card(
     delete,
     path = "/api/cards/{card_id}",
     tag = "cards",
-    params(("card_id" = uuid::Uuid, Path)),
+    params(("card_id" = uuid::Uuid, Path), OpQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = "default", description = "An error in the documented shape", body = corkboard_protocol::ErrorBody),
@@ -165,15 +222,30 @@ async fn delete_card(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(card_id): Path<Uuid>,
+    Query(query): Query<OpQuery>,
 ) -> AppResult<StatusCode> {
+    let op = query.client_op_id.as_deref();
+    check_op(op)?;
     let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
-    btx.require(Role::Editor)?;
+    if let Some(prior) = btx.prior(op).await? {
+        return prior.replay(|kind| matches!(kind, EventKind::CardDeleted { .. }).then_some(StatusCode::NO_CONTENT));
+    }
+    let result = delete(&mut btx, card_id, op).await;
+    btx.finish(op, result).await
+}
+
+/// Deleting for good is for admins, of an archived card (or one in an archived list) only: everything else is
+/// archived first, so nothing is lost by a slip.
+async fn delete(btx: &mut BoardTx, card_id: Uuid, op: Option<&str>) -> AppResult<StatusCode> {
+    btx.require(Role::Admin)?;
+    if require_on_board(btx.conn(), card_id).await.is_ok() {
+        return Err(AppError::NotArchived);
+    }
     let list_id = sqlx::query_scalar!("delete from cards where id = $1 returning list_id", card_id)
         .fetch_optional(btx.conn())
         .await?
         .ok_or(AppError::NotFound(Resource::Card))?;
-    btx.emit(&EventKind::CardDeleted { card_id, list_id }, None);
-    btx.commit().await?;
+    btx.emit(&EventKind::CardDeleted { card_id, list_id }, op);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -116,3 +116,30 @@ pub async fn board_cards(conn: &mut PgConnection, board_id: Uuid) -> AppResult<V
     .await?;
     Ok(rows.into_iter().map(Card::from).collect())
 }
+
+/// The board's cards archived on their own whose title contains `q` (case-insensitive, as plain text), most
+/// recently archived first, at most `limit`.
+pub async fn archived_cards(conn: &mut PgConnection, board_id: Uuid, q: &str, limit: i64) -> AppResult<Vec<Card>> {
+    let rows = sqlx::query_as!(
+        CardRow,
+        r#"select c.id, c.board_id, c.list_id, c.title, c.description, c.position, c.version, c.created_at,
+                  c.updated_at, c.start_at, c.due_at, c.completed, c.archived_at,
+                  array(select cl.label_id from card_labels cl join labels l on l.id = cl.label_id
+                        where cl.card_id = c.id order by l.position) as "label_ids!",
+                  array(select cm.user_id from card_members cm where cm.card_id = c.id
+                        order by cm.added_at, cm.user_id) as "member_ids!",
+                  (select count(*) from checklist_items i where i.card_id = c.id and i.done) as "items_done!",
+                  (select count(*) from checklist_items i where i.card_id = c.id) as "items_total!",
+                  (select count(*) from comments m where m.card_id = c.id) as "comment_count!"
+           from cards c
+           where c.board_id = $1 and c.archived_at is not null and strpos(lower(c.title), lower($2)) > 0
+           order by c.archived_at desc, c.id
+           limit $3"#,
+        board_id,
+        q,
+        limit,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Card::from).collect())
+}
