@@ -13,6 +13,10 @@ pub struct PresenceUser {
 }
 
 /// Frames the server sends (JSON text).
+// An event (with a whole card in some kinds) is much larger than the other frames, but frames are short-lived
+// values built once and encoded at once (the hub shares the encoded bytes, not these), so boxing would only add
+// an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
