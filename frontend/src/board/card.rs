@@ -1,6 +1,9 @@
 //! A card on the board (`CardTile`) and the dialog to edit one (`CardDialog`), whose unsaved text is kept as
 //! a draft (`draft`) and offered for copying if the card is deleted meanwhile (`gone`).
 
+pub mod checklists;
+pub mod comments;
+pub mod detail;
 mod draft;
 mod gone;
 
