@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use corkboard_protocol::{Card, Member};
+use corkboard_protocol::{Card, Label, Member};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -32,6 +32,7 @@ pub struct BoardLevel {
     pub title: String,
     pub lists: Vec<Uuid>,
     pub members: Vec<Member>,
+    pub labels: Vec<Label>,
 }
 
 impl Drawn {
@@ -86,6 +87,7 @@ impl Drawn {
             title: model.board.title.clone(),
             lists: layout.lists.clone(),
             members: model.members.clone(),
+            labels: model.labels.clone(),
         };
         self.layout = layout;
         out
