@@ -4,6 +4,7 @@
 //! A new feature is one new module and one line in [`FEATURES`]: its routes and its OpenAPI paths come with it.
 
 pub mod boards;
+pub mod card_members;
 pub mod cards;
 pub mod extract;
 pub mod health;
@@ -37,6 +38,7 @@ pub const FEATURES: &[Feature] = &[
     Feature { router: lists::router, openapi: lists::Api::openapi },
     Feature { router: cards::router, openapi: cards::Api::openapi },
     Feature { router: labels::router, openapi: labels::Api::openapi },
+    Feature { router: card_members::router, openapi: card_members::Api::openapi },
     Feature { router: users::router, openapi: users::Api::openapi },
 ];
 
