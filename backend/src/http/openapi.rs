@@ -80,6 +80,7 @@ mod tests {
             "get /api/auth/session",
             "get /api/boards",
             "get /api/boards/{board_id}",
+            "get /api/boards/{board_id}/archive",
             "get /api/boards/{board_id}/members",
             "get /api/users",
             "patch /api/boards/{board_id}",
@@ -94,11 +95,15 @@ mod tests {
             "post /api/boards/{board_id}/labels",
             "post /api/boards/{board_id}/lists",
             "post /api/boards/{board_id}/members",
+            "post /api/cards/{card_id}/archive",
             "post /api/cards/{card_id}/labels",
             "post /api/cards/{card_id}/members",
             "post /api/cards/{card_id}/move",
+            "post /api/cards/{card_id}/restore",
+            "post /api/lists/{list_id}/archive",
             "post /api/lists/{list_id}/cards",
             "post /api/lists/{list_id}/move",
+            "post /api/lists/{list_id}/restore",
         ];
         assert_eq!(described, expected);
         let components = doc.components.expect("components");
