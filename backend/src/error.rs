@@ -94,7 +94,7 @@ pub enum AppError {
     ListArchived,
     /// A refusal remembered under a `client_op_id` (`eventlog::Prior`), answered again exactly as the first time.
     #[error("refused before: {}", .1.code)]
-    Replayed(StatusCode, ErrorDetail),
+    Replayed(StatusCode, Box<ErrorDetail>),
     /// 405: a known path with a method it does not take (axum adds the `Allow` header).
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -177,7 +177,7 @@ impl AppError {
     /// The documented `{"error": {...}}` body. Internal details never reach it.
     pub fn body(&self) -> ErrorBody {
         if let AppError::Replayed(_, detail) = self {
-            return ErrorBody { error: detail.clone() };
+            return ErrorBody { error: (**detail).clone() };
         }
         let (code, message): (ErrorCode, String) = match self {
             AppError::Replayed(_, detail) => (detail.code, detail.message.clone()),

@@ -78,9 +78,10 @@ impl BoardTx {
             return Ok(Some(Prior::Applied { seq, kind }));
         }
         let refusal = match row.detail.and_then(|detail| serde_json::from_value::<StoredRefusal>(detail).ok()) {
-            Some(stored) => {
-                AppError::Replayed(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CONFLICT), stored.error)
-            }
+            Some(stored) => AppError::Replayed(
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CONFLICT),
+                Box::new(stored.error),
+            ),
             // Stored by a card move, which keeps the code alone.
             None => match OpOutcome::from_log(None, row.code.as_deref()) {
                 Some(OpOutcome::Refused(code)) => refusal_of_code(code),
@@ -129,6 +130,6 @@ fn refusal_of_code(code: ErrorCode) -> AppError {
     };
     AppError::Replayed(
         status,
-        ErrorDetail { code, message: "This operation was refused before.".into(), fields: None, card: None },
+        Box::new(ErrorDetail { code, message: "This operation was refused before.".into(), fields: None, card: None }),
     )
 }

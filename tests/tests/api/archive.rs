@@ -46,9 +46,8 @@ async fn an_archived_card_keeps_everything_and_cannot_be_changed_until_restored(
     let label = app.snapshot(&ann, board.id).await.labels[0].id;
     let path = format!("/api/cards/{}", card.id);
     app.call(Method::PATCH, &path, Some(&ann), Some(json!({"description": "keep me"}))).await;
-    let (status, _) = app
-        .call(Method::POST, &format!("{path}/labels"), Some(&ann), Some(json!({"label_id": label})))
-        .await;
+    let (status, _) =
+        app.call(Method::POST, &format!("{path}/labels"), Some(&ann), Some(json!({"label_id": label}))).await;
     assert_eq!(status, StatusCode::OK);
     app.archive_card(&ann, card.id).await;
 
@@ -162,7 +161,11 @@ async fn the_archive_lists_what_was_archived_newest_first_and_filters_by_title()
     assert!(none.cards.is_empty());
 
     let eve = app.register("eve").await;
-    assert_error(&app.call(Method::GET, &path, Some(&eve), None).await, StatusCode::NOT_FOUND, ErrorCode::BoardNotFound);
+    assert_error(
+        &app.call(Method::GET, &path, Some(&eve), None).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::BoardNotFound,
+    );
     let long = "x".repeat(513);
     assert_error(
         &app.call(Method::GET, &format!("{path}?q={long}"), Some(&ann), None).await,
@@ -181,11 +184,23 @@ async fn only_admins_delete_for_good_and_only_what_is_archived() {
     let card_path = format!("/api/cards/{}", cards[0][0].id);
     let list_path = format!("/api/lists/{}", lists[1].id);
 
-    assert_error(&app.call(Method::DELETE, &card_path, Some(&ann), None).await, StatusCode::CONFLICT, ErrorCode::NotArchived);
-    assert_error(&app.call(Method::DELETE, &list_path, Some(&ann), None).await, StatusCode::CONFLICT, ErrorCode::NotArchived);
+    assert_error(
+        &app.call(Method::DELETE, &card_path, Some(&ann), None).await,
+        StatusCode::CONFLICT,
+        ErrorCode::NotArchived,
+    );
+    assert_error(
+        &app.call(Method::DELETE, &list_path, Some(&ann), None).await,
+        StatusCode::CONFLICT,
+        ErrorCode::NotArchived,
+    );
     // Editors archive cards but do not delete them, and do not archive lists.
     app.archive_card(&edie, cards[0][0].id).await;
-    assert_error(&app.call(Method::DELETE, &card_path, Some(&edie), None).await, StatusCode::FORBIDDEN, ErrorCode::Forbidden);
+    assert_error(
+        &app.call(Method::DELETE, &card_path, Some(&edie), None).await,
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+    );
     assert_error(
         &app.call(Method::POST, &format!("{list_path}/archive"), Some(&edie), None).await,
         StatusCode::FORBIDDEN,
@@ -196,7 +211,8 @@ async fn only_admins_delete_for_good_and_only_what_is_archived() {
     assert_eq!(app.call(Method::DELETE, &card_path, Some(&ann), None).await.0, StatusCode::NO_CONTENT);
     app.archive_list(&ann, lists[1].id).await;
     assert_eq!(app.call(Method::DELETE, &list_path, Some(&ann), None).await.0, StatusCode::NO_CONTENT);
-    let kinds: Vec<String> = app.event_log(board.id).await.into_iter().filter(|(s, _)| *s > seq).map(|(_, k)| k).collect();
+    let kinds: Vec<String> =
+        app.event_log(board.id).await.into_iter().filter(|(s, _)| *s > seq).map(|(_, k)| k).collect();
     assert_eq!(kinds, vec!["card_deleted", "list_archived", "list_deleted"]);
     // Gone for good: not even in the archive.
     let archive: ArchiveResponse =

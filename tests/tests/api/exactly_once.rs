@@ -51,7 +51,12 @@ async fn every_board_list_card_and_member_change_is_applied_once_and_answered_th
         (Method::POST, format!("/api/boards/{b}/lists"), Some(json!({"title": "New list"})), StatusCode::CREATED),
         (Method::PATCH, format!("/api/lists/{}", lists[0].id), Some(json!({"title": "Todo"})), ok),
         (Method::POST, format!("/api/lists/{}/move", lists[1].id), Some(json!({"after_id": null})), ok),
-        (Method::POST, format!("/api/lists/{}/cards", lists[0].id), Some(json!({"title": "Card"})), StatusCode::CREATED),
+        (
+            Method::POST,
+            format!("/api/lists/{}/cards", lists[0].id),
+            Some(json!({"title": "Card"})),
+            StatusCode::CREATED,
+        ),
         (
             Method::PATCH,
             format!("/api/cards/{card}"),
@@ -62,7 +67,12 @@ async fn every_board_list_card_and_member_change_is_applied_once_and_answered_th
         (Method::POST, format!("/api/cards/{card}/restore"), None, ok),
         (Method::POST, format!("/api/lists/{}/archive", lists[1].id), None, ok),
         (Method::POST, format!("/api/lists/{}/restore", lists[1].id), None, ok),
-        (Method::POST, format!("/api/boards/{b}/members"), Some(json!({"username": "bob", "role": "viewer"})), StatusCode::CREATED),
+        (
+            Method::POST,
+            format!("/api/boards/{b}/members"),
+            Some(json!({"username": "bob", "role": "viewer"})),
+            StatusCode::CREATED,
+        ),
         (Method::PATCH, format!("/api/boards/{b}/members/{}", bob.id), Some(json!({"role": "editor"})), ok),
         (Method::DELETE, format!("/api/boards/{b}/members/{}", bob.id), None, StatusCode::NO_CONTENT),
     ];
@@ -77,7 +87,11 @@ async fn every_board_list_card_and_member_change_is_applied_once_and_answered_th
     let path = format!("/api/cards/{}?client_op_id={op}", cards[1][1].id);
     assert_eq!(app.call(Method::DELETE, &path, Some(&ann), None).await.0, StatusCode::NO_CONTENT);
     let seq = app.board_seq(b).await;
-    assert_error(&app.call(Method::DELETE, &path, Some(&ann), None).await, StatusCode::NOT_FOUND, ErrorCode::CardNotFound);
+    assert_error(
+        &app.call(Method::DELETE, &path, Some(&ann), None).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::CardNotFound,
+    );
     assert_eq!(app.board_seq(b).await, seq);
 }
 
@@ -126,7 +140,12 @@ async fn a_refused_change_is_refused_again_even_after_it_would_succeed() {
     assert_eq!(status, StatusCode::OK);
     // A bad id is a 422 before anything, never remembered.
     let bad = app
-        .call(Method::POST, &format!("/api/lists/{}/cards", lists[0].id), Some(&vic), Some(json!({"title": "x", "client_op_id": "no spaces"})))
+        .call(
+            Method::POST,
+            &format!("/api/lists/{}/cards", lists[0].id),
+            Some(&vic),
+            Some(json!({"title": "x", "client_op_id": "no spaces"})),
+        )
         .await;
     assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert!(bad.1["error"]["fields"]["client_op_id"].is_string());
@@ -139,12 +158,22 @@ async fn one_operation_id_cannot_be_spent_on_two_different_changes() {
     let (board, lists, _) = app.board_with(&ann, 1, 0).await;
     let op = json!("same-id");
     let (status, _) = app
-        .call(Method::POST, &format!("/api/lists/{}/cards", lists[0].id), Some(&ann), Some(json!({"title": "A", "client_op_id": op})))
+        .call(
+            Method::POST,
+            &format!("/api/lists/{}/cards", lists[0].id),
+            Some(&ann),
+            Some(json!({"title": "A", "client_op_id": op})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let seq = app.board_seq(board.id).await;
     let other = app
-        .call(Method::PATCH, &format!("/api/boards/{}", board.id), Some(&ann), Some(json!({"title": "B", "client_op_id": op})))
+        .call(
+            Method::PATCH,
+            &format!("/api/boards/{}", board.id),
+            Some(&ann),
+            Some(json!({"title": "B", "client_op_id": op})),
+        )
         .await;
     assert_error(&other, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed);
     assert_eq!(app.board_seq(board.id).await, seq);
