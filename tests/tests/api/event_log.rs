@@ -156,9 +156,9 @@ async fn every_kind_of_change_appends_exactly_one_event_with_the_next_seq() {
     expect_one_event(&app, b, "board_deleted", &ann, Method::DELETE, &format!("/api/boards/{b}"), None).await;
 
     let events = app.events(b).await;
-    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=14).collect::<Vec<i64>>());
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=16).collect::<Vec<i64>>());
     let actors: Vec<Option<Uuid>> = events.iter().map(|e| e.actor_id).collect();
-    let mut expected_actors = vec![Some(ann.id); 14];
+    let mut expected_actors = vec![Some(ann.id); 16];
     expected_actors[9] = Some(bob.id);
     assert_eq!(actors, expected_actors, "each event names who made the change");
     assert_eq!(moved["seq"], json!(7));
