@@ -210,16 +210,28 @@ impl Model {
     /// can arrive after the event of a later change, and labels, members, checklists and comments change a
     /// card without a new version (their own events keep them exact), so an answer of the same version may be
     /// older than what the model holds.
+    ///
+    /// A card that carries `archived_at` is not on the board (an archive answer, say): it takes the card off
+    /// rather than putting it on.
     pub fn upsert_card(&mut self, card: Card) {
         match self.cards.get(&card.id) {
             Some(current) if current.version >= card.version => {}
+            _ if card.archived_at.is_some() => {
+                self.cards.remove(&card.id);
+            }
             _ => {
                 self.cards.insert(card.id, card);
             }
         }
     }
 
+    /// A list from a REST answer or an event. An archived one (a rename of a list in the archive, say) is not on
+    /// the board: it takes the list and its cards off rather than putting it on.
     pub fn upsert_list(&mut self, list: List) {
+        if list.archived_at.is_some() {
+            self.remove_list(list.id);
+            return;
+        }
         match self.lists.iter_mut().find(|l| l.id == list.id) {
             Some(l) => *l = list,
             None => self.lists.push(list),
@@ -249,6 +261,9 @@ impl Model {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    /// The events of "Cards that carry work" and `DueState`.
+    mod work;
+
     use super::*;
     use corkboard_protocol::{Board, Snapshot};
     use time::OffsetDateTime;
@@ -257,7 +272,7 @@ pub(crate) mod tests {
         Uuid::from_bytes([n; 16])
     }
 
-    fn list(n: u8, pos: &str) -> List {
+    pub fn list(n: u8, pos: &str) -> List {
         List { id: id(n), board_id: id(0), title: format!("list {n}"), position: pos.into(), archived_at: None }
     }
 
@@ -296,7 +311,7 @@ pub(crate) mod tests {
         })
     }
 
-    fn event(seq: i64, kind: EventKind) -> Event {
+    pub fn event(seq: i64, kind: EventKind) -> Event {
         Event { seq, at: OffsetDateTime::UNIX_EPOCH, actor_id: None, client_op_id: None, kind }
     }
 

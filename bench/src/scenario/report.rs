@@ -116,8 +116,10 @@ pub fn print(file: &Path) -> anyhow::Result<()> {
                 res["failed"]
             ),
             "snapshot" => println!(
-                "| snapshot | {target} | {} cards | identity {} ; browser {} | {} B / {} B | | {load} |",
+                "| snapshot | {target} | {} cards, {} | identity {} ; browser {} | {} B / {} B | | {load} |",
                 p["cards"],
+                // Runs before card faces measured the bare board only.
+                p["faces"].as_str().unwrap_or("bare"),
                 dist(&res["identity"]["latency"]),
                 dist(&res["browser"]["latency"]),
                 res["identity"]["body_bytes"],

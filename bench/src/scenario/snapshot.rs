@@ -1,17 +1,41 @@
-//! Snapshot: `GET /api/boards/{id}` of a board with many cards. The cards are inserted with one SQL statement
-//! (setup, not the measured path; no events needed for a snapshot). Measured without compression and with the
-//! `Accept-Encoding` a browser sends (the server compresses; what a person waits for).
+//! Snapshot: `GET /api/boards/{id}` of a board with many cards, bare (titles and descriptions only) and busy
+//! (every card with labels, a member, a due date, a checklist and comments: `faces`). The rows are inserted
+//! straight into the database (setup, not the measured path; no events needed for a snapshot). Measured
+//! without compression and with the `Accept-Encoding` a browser sends (the server compresses; what a person
+//! waits for). One record per board.
+
+mod busy;
 
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
+use corkboard_protocol::Snapshot;
 use serde_json::json;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Common;
-use crate::client::Api;
+use crate::client::{Api, User};
 use crate::stats::{self, Dist, new_hist};
+
+/// What the board's cards carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Faces {
+    /// A title and a short description.
+    Bare,
+    /// Besides those: two labels, one member, a due date, a checklist of four items (two done), two comments.
+    Busy,
+}
+
+impl Faces {
+    fn name(self) -> &'static str {
+        match self {
+            Faces::Bare => "bare",
+            Faces::Busy => "busy",
+        }
+    }
+}
 
 #[derive(Args, Clone)]
 pub struct SnapshotArgs {
@@ -22,6 +46,9 @@ pub struct SnapshotArgs {
     /// Measured GETs per encoding (after 5 warm-up GETs).
     #[arg(long, default_value_t = 100)]
     pub requests: usize,
+    /// The boards to measure, one after the other in one run.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "bare,busy")]
+    pub faces: Vec<Faces>,
 }
 
 /// Base-62 order key `b` + two digits (3,844 keys per list, in byte order).
@@ -36,7 +63,20 @@ pub async fn run(common: &Common, args: &SnapshotArgs) -> anyhow::Result<()> {
     let db = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(url).await?;
     let api = Api::new(&common.server)?;
     let owner = api.register_many(&format!("{}_n", common.run_id()), 1).await?.remove(0);
-    let board = api.create_board(&owner.token, "Snapshot bench").await?;
+    // Every board is made before any is measured, so each is measured with the same rows in the tables.
+    let mut boards = Vec::new();
+    for &faces in &args.faces {
+        boards.push((faces, make_board(&db, &api, &owner, args, faces).await?));
+    }
+    for (faces, board) in boards {
+        measure(common, &api, &owner, args, faces, board).await?;
+    }
+    Ok(())
+}
+
+/// A board with `args.lists` lists and `args.cards` cards spread over them, carrying `faces`.
+async fn make_board(db: &PgPool, api: &Api, owner: &User, args: &SnapshotArgs, faces: Faces) -> anyhow::Result<Uuid> {
+    let board = api.create_board(&owner.token, &format!("Snapshot bench ({})", faces.name())).await?;
     let mut lists = Vec::new();
     for l in 0..args.lists.max(1) {
         lists.push(api.create_list(&owner.token, board, &format!("List {l}")).await?);
@@ -64,14 +104,32 @@ pub async fn run(common: &Common, args: &SnapshotArgs) -> anyhow::Result<()> {
     .bind(&titles)
     .bind(&descriptions)
     .bind(&positions)
-    .execute(&db)
+    .execute(db)
     .await?;
-    sqlx::query("analyze cards").execute(&db).await?;
+    match faces {
+        Faces::Bare => {
+            sqlx::query("analyze cards").execute(db).await?;
+        }
+        Faces::Busy => busy::fill(db, board, owner.id, &ids).await?,
+    }
+    Ok(board)
+}
+
+async fn measure(
+    common: &Common,
+    api: &Api,
+    owner: &User,
+    args: &SnapshotArgs,
+    faces: Faces,
+    board: Uuid,
+) -> anyhow::Result<()> {
     let path = format!("/api/boards/{board}");
-    let body: serde_json::Value = serde_json::from_str(&api_get_json(&api, &path, &owner.token).await?)?;
-    let got = body["cards"].as_array().map_or(0, Vec::len);
-    if got != args.cards {
-        bail!("the snapshot has {got} cards, expected {}", args.cards);
+    let snapshot: Snapshot = serde_json::from_str(&api_get_json(api, &path, &owner.token).await?)?;
+    if snapshot.cards.len() != args.cards {
+        bail!("the snapshot has {} cards, expected {}", snapshot.cards.len(), args.cards);
+    }
+    if faces == Faces::Busy {
+        busy::check(&snapshot)?;
     }
     let mut results = serde_json::Map::new();
     for (label, encoding) in [("identity", None), ("browser", Some("gzip, deflate, br, zstd"))] {
@@ -91,14 +149,14 @@ pub async fn run(common: &Common, args: &SnapshotArgs) -> anyhow::Result<()> {
             }
         }
         let dist = Dist::of(&hist);
-        eprintln!("snapshot ({label}, {bytes} B): {dist}");
+        eprintln!("snapshot ({}, {label}, {bytes} B): {dist}", faces.name());
         results.insert(label.into(), json!({"latency": dist, "body_bytes": bytes}));
     }
     stats::emit(
         common.out.as_deref(),
         "snapshot",
         "corkboard",
-        json!({"cards": args.cards, "lists": lists.len(), "requests": args.requests}),
+        json!({"cards": args.cards, "lists": args.lists.max(1), "requests": args.requests, "faces": faces.name()}),
         serde_json::Value::Object(results),
     );
     Ok(())

@@ -1,21 +1,26 @@
 //! Property tests of the board model the web app ships (`corkboard_board_model`), without a server: a
-//! reference board makes random changes the way the server does (positions from `positions::key_between`, a
-//! rebalance with `spread` when keys grow long, one event per change), and the model that applies those events
-//! must end up with the board the server would snapshot — from the start, or from a snapshot taken half-way.
-//! Gaps and duplicates are refused. Every event and frame also survives serde and the log's `kind`/`data`
-//! columns.
+//! reference board (`reference`, `work`) makes random changes the way the server does (positions from
+//! `positions::key_between`, a rebalance with `spread` when keys grow long, archived lists and cards keeping
+//! their keys, one event per change), and the model that applies those events must end up with the board the
+//! server would snapshot — from the start, or from a snapshot taken half-way. Gaps and duplicates are refused.
+//! Every event and frame also survives serde and the log's `kind`/`data` columns.
+
+mod reference;
+mod work;
+
+use std::collections::BTreeSet;
 
 use corkboard_board_model::Model;
-use corkboard_protocol::{
-    Board, Card, ErrorCode, Event, EventKind, Label, List, Member, Role, ServerMsg, Snapshot, User,
-};
-use corkboard_server::positions::{MAX_KEY_LEN, key_between, spread};
+use corkboard_protocol::{ErrorCode, Event, EventKind, LabelColor, Role, ServerMsg, Snapshot};
 use corkboard_tests::chaos::BoardView;
 use proptest::prelude::*;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-/// One change, as indices interpreted against the board as it is when the change is made.
+use reference::Reference;
+use work::{WorkOp, work_op};
+
+/// One change, as indices interpreted against the board as it is when the change is made. Lists and cards are
+/// picked among those on the board (not archived).
 #[derive(Debug, Clone)]
 enum Op {
     CreateList {
@@ -24,9 +29,6 @@ enum Op {
     MoveList {
         list: usize,
         at: usize,
-    },
-    DeleteList {
-        list: usize,
     },
     RenameList {
         list: usize,
@@ -51,9 +53,6 @@ enum Op {
         title: String,
         description: String,
     },
-    DeleteCard {
-        card: usize,
-    },
     RenameBoard {
         title: String,
     },
@@ -63,6 +62,12 @@ enum Op {
     RemoveMember {
         member: usize,
     },
+    ChangeRole {
+        member: usize,
+        role: Role,
+    },
+    /// Labels, card members, dates, checklists, comments, the archive and permanent deletion.
+    Work(WorkOp),
 }
 
 fn role() -> impl Strategy<Value = Role> {
@@ -91,277 +96,17 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => i().prop_map(|at| Op::CreateList { at }),
         1 => (i(), i()).prop_map(|(list, at)| Op::MoveList { list, at }),
-        1 => i().prop_map(|list| Op::DeleteList { list }),
         1 => (i(), text()).prop_map(|(list, title)| Op::RenameList { list, title }),
         5 => (i(), i()).prop_map(|(list, at)| Op::CreateCard { list, at }),
         8 => (i(), i(), i()).prop_map(|(card, list, at)| Op::MoveCard { card, list, at }),
         1 => (i(), 1usize..300).prop_map(|(list, times)| Op::HammerList { list, times }),
         1 => (i(), text(), text()).prop_map(|(card, title, description)| Op::UpdateCard { card, title, description }),
-        1 => i().prop_map(|card| Op::DeleteCard { card }),
         1 => text().prop_map(|title| Op::RenameBoard { title }),
         1 => role().prop_map(|role| Op::AddMember { role }),
         1 => i().prop_map(|member| Op::RemoveMember { member }),
+        1 => (i(), role()).prop_map(|(member, role)| Op::ChangeRole { member, role }),
+        20 => work_op().prop_map(Op::Work),
     ]
-}
-
-/// The board as the server holds it, in explicit display order, and the log it wrote.
-struct Reference {
-    board: Board,
-    lists: Vec<List>,
-    /// Cards per list id, in display order.
-    cards: Vec<(Uuid, Vec<Card>)>,
-    members: Vec<Member>,
-    labels: Vec<Label>,
-    events: Vec<Event>,
-    ids: u128,
-}
-
-fn epoch() -> OffsetDateTime {
-    OffsetDateTime::UNIX_EPOCH
-}
-
-impl Reference {
-    fn new() -> Self {
-        let owner = Member { user: user(1), role: Role::Owner };
-        let board = Board {
-            id: Uuid::from_u128(u128::MAX),
-            title: "Board".into(),
-            seq: 0,
-            created_at: epoch(),
-            updated_at: epoch(),
-        };
-        Self {
-            board,
-            lists: Vec::new(),
-            cards: Vec::new(),
-            members: vec![owner],
-            labels: Vec::new(),
-            events: Vec::new(),
-            ids: 1000,
-        }
-    }
-
-    fn id(&mut self) -> Uuid {
-        self.ids += 1;
-        Uuid::from_u128(self.ids)
-    }
-
-    fn emit(&mut self, kind: EventKind) {
-        self.board.seq += 1;
-        self.events.push(Event {
-            seq: self.board.seq,
-            at: epoch(),
-            actor_id: Some(user(1).id),
-            client_op_id: None,
-            kind,
-        });
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            board: self.board.clone(),
-            lists: self.lists.clone(),
-            cards: self.lists.iter().flat_map(|l| self.cards_of(l.id).clone()).collect(),
-            members: self.members.clone(),
-            labels: self.labels.clone(),
-        }
-    }
-
-    fn cards_of(&self, list_id: Uuid) -> &Vec<Card> {
-        &self.cards.iter().find(|(id, _)| *id == list_id).expect("a list").1
-    }
-
-    fn cards_of_mut(&mut self, list_id: Uuid) -> &mut Vec<Card> {
-        &mut self.cards.iter_mut().find(|(id, _)| *id == list_id).expect("a list").1
-    }
-
-    /// (list index, card index) of the `n`th card over all lists, modulo their number.
-    fn nth_card(&self, n: usize) -> Option<(usize, usize)> {
-        let all: Vec<(usize, usize)> = self
-            .lists
-            .iter()
-            .enumerate()
-            .flat_map(|(li, l)| (0..self.cards_of(l.id).len()).map(move |ci| (li, ci)))
-            .collect();
-        (!all.is_empty()).then(|| all[n % all.len()])
-    }
-
-    /// The key for index `at` of `keys` (clamped), as the server makes it between the neighbours.
-    fn key_at(keys: &[&str], at: usize) -> (usize, String) {
-        let at = at.min(keys.len());
-        let before = at.checked_sub(1).map(|i| keys[i]);
-        (at, key_between(before, keys.get(at).copied()).expect("ordered neighbours"))
-    }
-
-    /// Puts `card` at `at` in `list_id`, rebalancing the list first when the key would be too long.
-    fn place_card(&mut self, list_id: Uuid, mut card: Card, at: usize) -> Card {
-        let keys: Vec<String> = self.cards_of(list_id).iter().map(|c| c.position.clone()).collect();
-        let (mut index, mut key) = Self::key_at(&keys.iter().map(String::as_str).collect::<Vec<_>>(), at);
-        if key.len() > MAX_KEY_LEN {
-            let siblings: Vec<(Uuid, String, i64)> = {
-                let cards = self.cards_of_mut(list_id);
-                for (card, position) in cards.iter_mut().zip(spread()) {
-                    card.position = position;
-                    card.version += 1;
-                }
-                cards.iter().map(|c| (c.id, c.position.clone(), c.version)).collect()
-            };
-            for (card_id, position, version) in siblings {
-                self.emit(EventKind::CardMoved {
-                    card_id,
-                    from_list_id: list_id,
-                    to_list_id: list_id,
-                    position,
-                    version,
-                });
-            }
-            let keys: Vec<String> = self.cards_of(list_id).iter().map(|c| c.position.clone()).collect();
-            (index, key) = Self::key_at(&keys.iter().map(String::as_str).collect::<Vec<_>>(), at);
-            assert!(key.len() <= MAX_KEY_LEN, "a rebalance makes room: {key}");
-        }
-        card.list_id = list_id;
-        card.position = key;
-        self.cards_of_mut(list_id).insert(index, card.clone());
-        card
-    }
-
-    fn apply(&mut self, op: Op) {
-        match op {
-            Op::CreateList { at } => {
-                let keys: Vec<&str> = self.lists.iter().map(|l| l.position.as_str()).collect();
-                let (index, position) = Self::key_at(&keys, at);
-                let list = List {
-                    id: self.id(),
-                    board_id: self.board.id,
-                    title: format!("L{}", self.ids),
-                    position,
-                    archived_at: None,
-                };
-                self.lists.insert(index, list.clone());
-                self.cards.push((list.id, Vec::new()));
-                self.emit(EventKind::ListCreated { list });
-            }
-            Op::MoveList { list, at } if !self.lists.is_empty() => {
-                let mut moving = self.lists.remove(list % self.lists.len());
-                let keys: Vec<&str> = self.lists.iter().map(|l| l.position.as_str()).collect();
-                let (index, position) = Self::key_at(&keys, at);
-                moving.position = position.clone();
-                let list_id = moving.id;
-                self.lists.insert(index, moving);
-                self.emit(EventKind::ListMoved { list_id, position });
-            }
-            Op::DeleteList { list } if !self.lists.is_empty() => {
-                let list = self.lists.remove(list % self.lists.len());
-                self.cards.retain(|(id, _)| *id != list.id);
-                self.emit(EventKind::ListDeleted { list_id: list.id });
-            }
-            Op::RenameList { list, title } if !self.lists.is_empty() => {
-                let n = self.lists.len();
-                let list = &mut self.lists[list % n];
-                list.title = title;
-                let list = list.clone();
-                self.emit(EventKind::ListUpdated { list });
-            }
-            Op::CreateCard { list, at } if !self.lists.is_empty() => {
-                let list_id = self.lists[list % self.lists.len()].id;
-                let id = self.id();
-                let card = Card {
-                    id,
-                    board_id: self.board.id,
-                    list_id,
-                    title: format!("C{id}"),
-                    description: String::new(),
-                    position: String::new(),
-                    version: 1,
-                    created_at: epoch(),
-                    updated_at: epoch(),
-                    start_at: None,
-                    due_at: None,
-                    completed: false,
-                    archived_at: None,
-                    label_ids: vec![],
-                    member_ids: vec![],
-                    checklist: Default::default(),
-                    comment_count: 0,
-                };
-                let card = self.place_card(list_id, card, at);
-                self.emit(EventKind::CardCreated { card });
-            }
-            Op::MoveCard { card, list, at } => self.move_card(card, list, at),
-            Op::HammerList { list, times } if !self.lists.is_empty() => {
-                let li = list % self.lists.len();
-                let list_id = self.lists[li].id;
-                for _ in 0..times {
-                    let len = self.cards_of(list_id).len();
-                    if len < 3 {
-                        break;
-                    }
-                    self.move_card_at(li, len - 1, li, 1);
-                }
-            }
-            Op::UpdateCard { card, title, description } => {
-                if let Some((li, ci)) = self.nth_card(card) {
-                    let list_id = self.lists[li].id;
-                    let card = &mut self.cards_of_mut(list_id)[ci];
-                    card.title = title;
-                    card.description = description;
-                    card.version += 1;
-                    let card = card.clone();
-                    self.emit(EventKind::CardUpdated { card });
-                }
-            }
-            Op::DeleteCard { card } => {
-                if let Some((li, ci)) = self.nth_card(card) {
-                    let list_id = self.lists[li].id;
-                    let card = self.cards_of_mut(list_id).remove(ci);
-                    self.emit(EventKind::CardDeleted { card_id: card.id, list_id });
-                }
-            }
-            Op::RenameBoard { title } => {
-                self.board.title = title;
-                let board = self.board.clone();
-                self.emit(EventKind::BoardUpdated { board });
-            }
-            Op::AddMember { role } => {
-                let n = self.ids;
-                self.ids += 1;
-                let member = Member { user: user(n), role };
-                self.members.push(member.clone());
-                self.emit(EventKind::MemberAdded { member });
-            }
-            Op::RemoveMember { member } if self.members.len() > 1 => {
-                // Never the owner (index 0).
-                let removed = self.members.remove(1 + member % (self.members.len() - 1));
-                self.emit(EventKind::MemberRemoved { user_id: removed.user.id });
-            }
-            _ => {}
-        }
-    }
-
-    fn move_card(&mut self, card: usize, list: usize, at: usize) {
-        if let Some((li, ci)) = self.nth_card(card) {
-            self.move_card_at(li, ci, list, at);
-        }
-    }
-
-    fn move_card_at(&mut self, li: usize, ci: usize, list: usize, at: usize) {
-        let from_list_id = self.lists[li].id;
-        let mut moving = self.cards_of_mut(from_list_id).remove(ci);
-        moving.version += 1;
-        let to_list_id = self.lists[list % self.lists.len()].id;
-        let moved = self.place_card(to_list_id, moving, at);
-        self.emit(EventKind::CardMoved {
-            card_id: moved.id,
-            from_list_id,
-            to_list_id,
-            position: moved.position,
-            version: moved.version,
-        });
-    }
-}
-
-fn user(n: u128) -> User {
-    User { id: Uuid::from_u128(n), username: format!("user{n}"), display_name: format!("User {n}") }
 }
 
 fn run(ops: Vec<Op>) -> (Reference, Vec<Snapshot>) {
@@ -380,13 +125,15 @@ proptest! {
     ))]
 
     #[test]
-    fn applying_the_events_to_a_snapshot_gives_the_servers_snapshot(ops in prop::collection::vec(op(), 1..80), cut in any::<prop::sample::Index>()) {
+    fn applying_the_events_to_a_snapshot_gives_the_servers_snapshot(ops in prop::collection::vec(op(), 1..100), cut in any::<prop::sample::Index>()) {
         let (reference, snapshots) = run(ops);
-        let expected = BoardView::of_snapshot(&reference.snapshot());
-        // The server's order is the order of the keys it made.
-        for (list, cards) in expected.lists.iter().zip(&reference.lists) {
-            prop_assert_eq!(list.id, cards.id);
-        }
+        let snapshot = reference.snapshot();
+        let expected = BoardView::of_snapshot(&snapshot);
+        // The server's order is the order of the keys it made; the snapshot holds nothing archived.
+        prop_assert_eq!(expected.lists.iter().map(|l| l.id).collect::<Vec<_>>(), snapshot.lists.iter().map(|l| l.id).collect::<Vec<_>>());
+        let cards_in_order: Vec<_> = expected.lists.iter().flat_map(|l| l.cards.iter().map(|c| c.id)).collect();
+        prop_assert_eq!(cards_in_order, snapshot.cards.iter().map(|c| c.id).collect::<Vec<_>>());
+        prop_assert!(snapshot.lists.iter().all(|l| l.archived_at.is_none()) && snapshot.cards.iter().all(|c| c.archived_at.is_none()));
         // From the empty board, and from a snapshot taken part-way (as after a reset), the same board.
         let start = &snapshots[cut.index(snapshots.len())];
         for from in [&snapshots[0], start] {
@@ -395,6 +142,8 @@ proptest! {
                 prop_assert!(model.apply_next(event).is_ok());
             }
             prop_assert_eq!(BoardView::of(&model), expected.clone());
+            // Every field of every card, list, label and member, not only what the view shows.
+            prop_assert_eq!(&model, &Model::from_snapshot(snapshot.clone()));
         }
     }
 
@@ -441,4 +190,106 @@ proptest! {
             prop_assert_eq!(serde_json::from_str::<ServerMsg>(&text).expect("parses"), msg);
         }
     }
+}
+
+/// Every kind of event but `board_deleted` (which ends the board's stream) comes out of some op, so the
+/// properties above meet them all; this script makes each at least once, and they survive the wire.
+#[test]
+fn the_reference_makes_every_kind_of_event() {
+    use WorkOp::*;
+    let card = |card| Op::Work(ArchiveCard { card });
+    let script = vec![
+        Op::CreateList { at: 0 },
+        Op::CreateList { at: 1 },
+        Op::CreateCard { list: 0, at: 0 },
+        Op::CreateCard { list: 0, at: 1 },
+        Op::CreateCard { list: 1, at: 0 },
+        Op::MoveCard { card: 0, list: 1, at: 0 },
+        Op::MoveList { list: 0, at: 2 },
+        Op::RenameList { list: 0, title: "t".into() },
+        Op::UpdateCard { card: 0, title: "t".into(), description: "d".into() },
+        Op::RenameBoard { title: "b".into() },
+        Op::AddMember { role: Role::Editor },
+        Op::AddMember { role: Role::Viewer },
+        Op::ChangeRole { member: 0, role: Role::Admin },
+        Op::Work(CreateLabel { color: LabelColor::Sky, name: "n".into() }),
+        Op::Work(UpdateLabel { label: 6, color: Some(LabelColor::Pink), name: None }),
+        Op::Work(AddCardLabel { card: 0, label: 6 }),
+        Op::Work(AddCardLabel { card: 0, label: 0 }),
+        Op::Work(RemoveCardLabel { card: 0, label: 6 }),
+        Op::Work(DeleteLabel { label: 0 }),
+        Op::Work(AddCardMember { card: 0, member: 1 }),
+        Op::Work(RemoveCardMember { card: 0, member: 1 }),
+        Op::Work(AddCardMember { card: 0, member: 2 }),
+        Op::RemoveMember { member: 1 },
+        Op::Work(SetDates { card: 0, start: Some(1), due: Some(30), completed: Some(true) }),
+        Op::Work(CreateChecklist { card: 0, title: "c".into() }),
+        Op::Work(CreateChecklist { card: 0, title: "d".into() }),
+        Op::Work(RenameChecklist { checklist: 0, title: "e".into() }),
+        Op::Work(CreateItem { checklist: 0, at: 0 }),
+        Op::Work(CreateItem { checklist: 0, at: 0 }),
+        Op::Work(UpdateItem { item: 0, done: Some(true), text: None }),
+        Op::Work(MoveItem { item: 0, to: 1, at: 0 }),
+        Op::Work(DeleteItem { item: 0 }),
+        Op::Work(DeleteChecklist { checklist: 1 }),
+        Op::Work(AddComment { card: 0, body: "hi".into() }),
+        Op::Work(EditComment { comment: 0, body: "ho".into() }),
+        Op::Work(AddComment { card: 0, body: "hey".into() }),
+        Op::Work(DeleteComment { comment: 1 }),
+        card(0),
+        Op::Work(RestoreCard { n: 0 }),
+        card(1),
+        Op::Work(DeleteArchivedCard { n: 0 }),
+        Op::Work(ArchiveList { list: 0 }),
+        Op::Work(RestoreList { n: 0 }),
+        Op::Work(ArchiveList { list: 1 }),
+        Op::Work(DeleteArchivedList { n: 0 }),
+    ];
+    let (reference, snapshots) = run(script);
+    let made: BTreeSet<&str> = reference.events.iter().map(|e| e.kind.name()).collect();
+    let every: BTreeSet<&str> = [
+        "board_updated",
+        "list_created",
+        "list_updated",
+        "list_moved",
+        "list_deleted",
+        "card_created",
+        "card_updated",
+        "card_moved",
+        "card_deleted",
+        "member_added",
+        "member_updated",
+        "member_removed",
+        "label_created",
+        "label_updated",
+        "label_deleted",
+        "card_labels_changed",
+        "card_members_changed",
+        "checklist_created",
+        "checklist_updated",
+        "checklist_deleted",
+        "checklist_item_created",
+        "checklist_item_updated",
+        "checklist_item_moved",
+        "checklist_item_deleted",
+        "comment_added",
+        "comment_edited",
+        "comment_deleted",
+        "card_archived",
+        "card_restored",
+        "list_archived",
+        "list_restored",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(made, every);
+    let mut model = Model::from_snapshot(snapshots[0].clone());
+    for event in &reference.events {
+        let from_parts = EventKind::from_parts(event.kind.name(), event.kind.data()).expect("log columns");
+        assert_eq!(&from_parts, &event.kind);
+        let frame = serde_json::to_string(&ServerMsg::Event(event.clone())).expect("serializes");
+        assert_eq!(serde_json::from_str::<ServerMsg>(&frame).expect("parses"), ServerMsg::Event(event.clone()));
+        model.apply_next(event).expect("in order");
+    }
+    assert_eq!(model, Model::from_snapshot(reference.snapshot()));
 }
