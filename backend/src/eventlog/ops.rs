@@ -13,6 +13,8 @@
 
 use axum::http::StatusCode;
 use corkboard_protocol::{ErrorCode, ErrorDetail, EventKind, validate_client_op_id};
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{BoardTx, OpOutcome};
 use crate::error::{AppError, AppResult};
@@ -43,6 +45,23 @@ impl Prior {
             }
         }
     }
+}
+
+/// The board on which this user sent `client_op_id` before (applied or refused), for a repeat whose target is
+/// gone since (a deleted checklist, say): its board can no longer be found through it, but the first answer is
+/// still owed (`BoardTx::prior`). `None` for a new operation.
+pub async fn board_of_op(db: &PgPool, actor_id: Uuid, client_op_id: Option<&str>) -> AppResult<Option<Uuid>> {
+    let Some(op) = client_op_id else { return Ok(None) };
+    Ok(sqlx::query_scalar!(
+        r#"select board_id as "board_id!" from events where actor_id = $1 and client_op_id = $2
+           union all
+           select board_id from refused_ops where actor_id = $1 and client_op_id = $2
+           limit 1"#,
+        actor_id,
+        op,
+    )
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Checks a `client_op_id` before anything else (a bad one is a 422 that is never remembered).

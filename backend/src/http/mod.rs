@@ -4,7 +4,10 @@
 //! A new feature is one new module and one line in [`FEATURES`]: its routes and its OpenAPI paths come with it.
 
 pub mod boards;
+pub mod card_detail;
 pub mod cards;
+pub mod checklists;
+pub mod comments;
 pub mod extract;
 pub mod health;
 pub mod labels;
@@ -37,6 +40,9 @@ pub const FEATURES: &[Feature] = &[
     Feature { router: lists::router, openapi: lists::Api::openapi },
     Feature { router: cards::router, openapi: cards::Api::openapi },
     Feature { router: labels::router, openapi: labels::Api::openapi },
+    Feature { router: checklists::router, openapi: checklists::Api::openapi },
+    Feature { router: comments::router, openapi: comments::Api::openapi },
+    Feature { router: card_detail::router, openapi: card_detail::Api::openapi },
     Feature { router: users::router, openapi: users::Api::openapi },
 ];
 
