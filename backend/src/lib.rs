@@ -11,6 +11,7 @@ pub mod db_health;
 pub mod error;
 pub mod eventlog;
 pub mod http;
+pub mod markdown;
 pub mod ordering;
 pub mod realtime;
 pub mod state;

@@ -8,7 +8,7 @@
 mod ops;
 mod user_boards;
 
-pub use ops::{Prior, check_op};
+pub use ops::{Prior, board_of_op, check_op};
 
 pub use user_boards::{Audience, USER_BOARDS_CHANNEL, parse as parse_user_boards};
 

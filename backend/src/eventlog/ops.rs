@@ -13,6 +13,8 @@
 
 use axum::http::StatusCode;
 use corkboard_protocol::{ErrorCode, ErrorDetail, EventKind, validate_client_op_id};
+use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::{BoardTx, OpOutcome};
 use crate::error::{AppError, AppResult};
@@ -43,6 +45,29 @@ impl Prior {
             }
         }
     }
+}
+
+/// The board on which this user sent `client_op_id` before (applied or refused), for a repeat whose target is
+/// gone since (a deleted checklist, say): its board can no longer be found through it, but the first answer is
+/// still owed (`BoardTx::prior`). `None` for a new operation.
+pub async fn board_of_op(db: &PgPool, actor_id: Uuid, client_op_id: Option<&str>) -> AppResult<Option<Uuid>> {
+    let Some(op) = client_op_id else { return Ok(None) };
+    Ok(sqlx::query_scalar!(
+        // Through the actor's boards, so each lookup is an index probe per board they are on (the log's
+        // index leads with the board), never a scan of the whole log.
+        r#"select e.board_id as "board_id!" from board_members m
+           join events e on e.board_id = m.board_id and e.actor_id = m.user_id and e.client_op_id = $2
+           where m.user_id = $1
+           union all
+           select r.board_id from board_members m
+           join refused_ops r on r.board_id = m.board_id and r.actor_id = m.user_id and r.client_op_id = $2
+           where m.user_id = $1
+           limit 1"#,
+        actor_id,
+        op,
+    )
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Checks a `client_op_id` before anything else (a bad one is a 422 that is never remembered).

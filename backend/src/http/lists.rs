@@ -15,7 +15,7 @@ use super::cards;
 use super::extract::{Json, Path, Query};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Resource};
-use crate::eventlog::{BoardTx, check_op};
+use crate::eventlog::{BoardTx, board_of_op, check_op};
 use crate::ordering::placement::{Siblings, place};
 use crate::state::AppState;
 
@@ -206,7 +206,14 @@ async fn delete_list(
 ) -> AppResult<StatusCode> {
     let op = query.client_op_id.as_deref();
     check_op(op)?;
-    let mut btx = list_tx(&state.db, auth.user_id, list_id).await?;
+    let mut btx = match list_tx(&state.db, auth.user_id, list_id).await {
+        // A repeat of a deletion finds the list gone: its board is found through the operation instead.
+        Err(AppError::NotFound(Resource::List)) => match board_of_op(&state.db, auth.user_id, op).await? {
+            Some(board_id) => BoardTx::begin(&state.db, board_id, auth.user_id, Resource::List).await?,
+            None => return Err(AppError::NotFound(Resource::List)),
+        },
+        other => other?,
+    };
     if let Some(prior) = btx.prior(op).await? {
         return prior.replay(|kind| matches!(kind, EventKind::ListDeleted { .. }).then_some(StatusCode::NO_CONTENT));
     }

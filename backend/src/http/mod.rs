@@ -4,8 +4,11 @@
 //! A new feature is one new module and one line in [`FEATURES`]: its routes and its OpenAPI paths come with it.
 
 pub mod boards;
+pub mod card_detail;
 pub mod card_members;
 pub mod cards;
+pub mod checklists;
+pub mod comments;
 pub mod extract;
 pub mod health;
 pub mod labels;
@@ -39,6 +42,9 @@ pub const FEATURES: &[Feature] = &[
     Feature { router: cards::router, openapi: cards::Api::openapi },
     Feature { router: labels::router, openapi: labels::Api::openapi },
     Feature { router: card_members::router, openapi: card_members::Api::openapi },
+    Feature { router: checklists::router, openapi: checklists::Api::openapi },
+    Feature { router: comments::router, openapi: comments::Api::openapi },
+    Feature { router: card_detail::router, openapi: card_detail::Api::openapi },
     Feature { router: users::router, openapi: users::Api::openapi },
 ];
 

@@ -1,7 +1,8 @@
 //! Turning a placement intent ("first", "after X", "at the end") into an order key among the siblings as they
 //! are inside the caller's transaction, rebalancing the siblings when keys grow long. Lists are ordered within a
-//! board, cards within a list; both go through here so they follow one rule. It reads the siblings' keys; the
-//! new keys of a rebalance are written by the modules that own the rows (`lists`, `cards`).
+//! board, cards within a list, checklists within a card and items within a checklist; all go through here so
+//! they follow one rule. It reads the siblings' keys; the new keys of a rebalance are written by the modules that
+//! own the rows (`lists`, `cards`, `checklists`).
 
 use corkboard_protocol::{EventKind, Placement};
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use uuid::Uuid;
 use super::positions::{MAX_KEY_LEN, key_between, spread};
 use crate::error::{AppError, AppResult};
 use crate::eventlog::BoardTx;
-use crate::http::{cards, lists};
+use crate::http::{cards, checklists, lists};
 
 /// Whose order a key is made in.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +19,10 @@ pub enum Siblings {
     Lists,
     /// The cards of one list.
     CardsOf(Uuid),
+    /// The checklists of one card.
+    ChecklistsOf(Uuid),
+    /// The items of one checklist.
+    ItemsOf(Uuid),
 }
 
 /// The key for an item placed at `placement` among `siblings`. `moving` is the item itself when it already
@@ -63,6 +68,20 @@ async fn key_at(
                 .fetch_one(&mut *conn)
                 .await?
         }
+        (Placement::End, Siblings::ChecklistsOf(card_id)) => {
+            sqlx::query_scalar!("select max(position) from checklists where card_id = $1 and id <> $2", card_id, moving)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        (Placement::End, Siblings::ItemsOf(checklist_id)) => {
+            sqlx::query_scalar!(
+                "select max(position) from checklist_items where checklist_id = $1 and id <> $2",
+                checklist_id,
+                moving,
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
         (Placement::After(after), Siblings::Lists) => Some(
             sqlx::query_scalar!("select position from lists where id = $1 and board_id = $2", after, board_id)
                 .fetch_optional(&mut *conn)
@@ -74,6 +93,22 @@ async fn key_at(
                 .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(AppError::StalePosition)?,
+        ),
+        (Placement::After(after), Siblings::ChecklistsOf(card_id)) => Some(
+            sqlx::query_scalar!("select position from checklists where id = $1 and card_id = $2", after, card_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(AppError::StalePosition)?,
+        ),
+        (Placement::After(after), Siblings::ItemsOf(checklist_id)) => Some(
+            sqlx::query_scalar!(
+                "select position from checklist_items where id = $1 and checklist_id = $2",
+                after,
+                checklist_id,
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(AppError::StalePosition)?,
         ),
     };
     let after: Option<String> = match placement {
@@ -95,6 +130,27 @@ async fn key_at(
                     sqlx::query_scalar!(
                         "select min(position) from cards where list_id = $1 and position > $2 and id <> $3",
                         list_id,
+                        floor,
+                        moving,
+                    )
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
+                Siblings::ChecklistsOf(card_id) => {
+                    sqlx::query_scalar!(
+                        "select min(position) from checklists where card_id = $1 and position > $2 and id <> $3",
+                        card_id,
+                        floor,
+                        moving,
+                    )
+                    .fetch_one(&mut *conn)
+                    .await?
+                }
+                Siblings::ItemsOf(checklist_id) => {
+                    sqlx::query_scalar!(
+                        "select min(position) from checklist_items
+                         where checklist_id = $1 and position > $2 and id <> $3",
+                        checklist_id,
                         floor,
                         moving,
                     )
@@ -140,6 +196,34 @@ async fn rebalance(btx: &mut BoardTx, siblings: Siblings, moving: Option<Uuid>) 
                 let moved =
                     EventKind::CardMoved { card_id, from_list_id: list_id, to_list_id: list_id, position, version };
                 btx.emit(&moved, None);
+            }
+        }
+        Siblings::ChecklistsOf(card_id) => {
+            let ids = sqlx::query_scalar!(
+                "select id from checklists where card_id = $1 and id <> $2 order by position",
+                card_id,
+                moving,
+            )
+            .fetch_all(btx.conn())
+            .await?;
+            tracing::info!(%board_id, %card_id, checklists = ids.len(), "rebalancing checklist positions");
+            for (checklist_id, position) in ids.into_iter().zip(spread()) {
+                let rekeyed = checklists::rekey_checklist(btx.conn(), checklist_id, &position).await?;
+                btx.emit(&rekeyed, None);
+            }
+        }
+        Siblings::ItemsOf(checklist_id) => {
+            let ids = sqlx::query_scalar!(
+                "select id from checklist_items where checklist_id = $1 and id <> $2 order by position",
+                checklist_id,
+                moving,
+            )
+            .fetch_all(btx.conn())
+            .await?;
+            tracing::info!(%board_id, %checklist_id, items = ids.len(), "rebalancing checklist item positions");
+            for (item_id, position) in ids.into_iter().zip(spread()) {
+                let rekeyed = checklists::rekey_item(btx.conn(), item_id, &position).await?;
+                btx.emit(&rekeyed, None);
             }
         }
     }

@@ -23,7 +23,7 @@ use super::extract::{Json, Path, Query};
 use super::lists::{self, list_tx};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldErrors, Resource};
-use crate::eventlog::{BoardTx, check_op};
+use crate::eventlog::{BoardTx, board_of_op, check_op};
 use crate::ordering::placement::{Siblings, place};
 use crate::state::AppState;
 
@@ -226,7 +226,14 @@ async fn delete_card(
 ) -> AppResult<StatusCode> {
     let op = query.client_op_id.as_deref();
     check_op(op)?;
-    let mut btx = card_tx(&state.db, auth.user_id, card_id).await?;
+    let mut btx = match card_tx(&state.db, auth.user_id, card_id).await {
+        // A repeat of a deletion finds the card gone: its board is found through the operation instead.
+        Err(AppError::NotFound(Resource::Card)) => match board_of_op(&state.db, auth.user_id, op).await? {
+            Some(board_id) => BoardTx::begin(&state.db, board_id, auth.user_id, Resource::Card).await?,
+            None => return Err(AppError::NotFound(Resource::Card)),
+        },
+        other => other?,
+    };
     if let Some(prior) = btx.prior(op).await? {
         return prior.replay(|kind| matches!(kind, EventKind::CardDeleted { .. }).then_some(StatusCode::NO_CONTENT));
     }
