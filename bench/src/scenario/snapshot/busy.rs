@@ -130,9 +130,9 @@ pub async fn fill(db: &PgPool, board: Uuid, member: Uuid, cards: &[Uuid]) -> any
     .context("insert comments")?;
     tx.commit().await?;
 
-    for table in ["cards", "card_labels", "card_members", "checklists", "checklist_items", "comments", "labels"] {
-        sqlx::query(&format!("analyze {table}")).execute(db).await?;
-    }
+    sqlx::query("analyze cards, card_labels, card_members, checklists, checklist_items, comments, labels")
+        .execute(db)
+        .await?;
     Ok(())
 }
 
