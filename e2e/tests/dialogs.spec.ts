@@ -1,7 +1,7 @@
 // Dialogs and panels: drafts that survive closing, focus held inside and given back, the app's own
 // confirmations, a card deleted under someone's hands, and inviting a member.
 import { Locator, Page, expect, test } from '@playwright/test';
-import { api, card, openBoard, seedBoard, signUp, storedBoard } from './helpers';
+import { api, card, list, openBoard, seedBoard, signUp, storedBoard } from './helpers';
 
 /** Presses Tab (or Shift+Tab) `times` times and checks after each press that focus is still inside `within`. */
 async function expectTabStaysIn(page: Page, within: Locator, key: 'Tab' | 'Shift+Tab', times: number) {
@@ -52,19 +52,13 @@ test('typed text survives Esc and a reload as a draft, restored with a notice un
   await expect(description).toHaveValue('');
   await expect(notice).toHaveCount(0);
 
-  // Saving ends the draft too; the dialog stays open and shows the description as it reads.
+  // Saving ends the draft too.
   await description.fill('Whole thought');
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByTestId('card-description')).toHaveText('Whole thought');
-  await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
-  await expect(page.getByTestId('toast')).not.toContainText('kept as a draft');
   await card(page, 'Plan').click();
-  await expect(page.getByTestId('card-description')).toHaveText('Whole thought');
-  await expect(notice).toHaveCount(0);
-  await dialog.getByRole('button', { name: 'Edit' }).click();
   await expect(description).toHaveValue('Whole thought');
-  await expect(description).toBeFocused();
+  await expect(notice).toHaveCount(0);
 });
 
 test('a draft restored after someone else changed the card still asks which version to keep', async ({ browser }) => {
@@ -133,7 +127,7 @@ test('the members panel takes the focus, holds it, and Esc gives it back to the 
   await expect(panel).toHaveCount(0);
 });
 
-test('a card archived while open says so once, cannot be saved, and offers the typed text to copy', async ({ browser }) => {
+test('a card deleted while open says so once, cannot be saved, and offers the typed text to copy', async ({ browser }) => {
   const ann = await signUp(browser, 'ann', 'Ann Lee');
   await ann.context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const seeded = await seedBoard(ann, 'Gone', { Notes: ['Plan'] });
@@ -144,10 +138,10 @@ test('a card archived while open says so once, cannot be saved, and offers the t
   await card(page, 'Plan').click();
   await page.getByTestId('card-description-input').fill('Notes I typed');
 
-  // Someone else archives it (the same account over REST is someone else to this tab).
-  await api(page.request, 'POST', `/api/cards/${seeded.cards['Plan']}/archive`);
+  // Someone else deletes it (the same account over REST is someone else to this tab).
+  await api(page.request, 'DELETE', `/api/cards/${seeded.cards['Plan']}`);
 
-  await expect(page.getByTestId('card-deleted')).toContainText('archived or deleted by someone else');
+  await expect(page.getByTestId('card-deleted')).toContainText('deleted by someone else');
   await expect(dialog.getByRole('alert')).toHaveCount(1);
   await expect(dialog).not.toContainText('Someone else changed');
   await expect(page.getByTestId('toast')).toHaveCount(0);
@@ -162,18 +156,63 @@ test('a card archived while open says so once, cannot be saved, and offers the t
   await expect(dialog).toHaveCount(0);
 });
 
-test('archiving a card is one button in its dialog, not asked, and the toast says where it went', async ({ browser }) => {
+test('deleting a list asks in the app’s own dialog, counts its cards right, and Esc cancels', async ({ browser }) => {
+  const ann = await signUp(browser, 'ann', 'Ann Lee');
+  const seeded = await seedBoard(ann, 'Cleanup', { Three: ['a', 'b', 'c'], One: ['d'], Empty: [] });
+  await openBoard(ann, seeded.boardId);
+  const page = ann.page;
+  const confirm = page.getByRole('alertdialog');
+  const deleteButton = (title: string) => list(page, title).getByRole('button', { name: 'Delete list' });
+
+  await deleteButton('Three').click();
+  await expect(confirm).toContainText('Delete the list “Three” and its 3 cards?');
+  await expect(confirm).toHaveAttribute('aria-modal', 'true');
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await expectTabStaysIn(page, confirm, 'Tab', 4);
+  await expectTabStaysIn(page, confirm, 'Shift+Tab', 4);
+  await page.keyboard.press('Escape');
+  await expect(confirm).toHaveCount(0);
+  await expect(deleteButton('Three')).toBeFocused();
+  await expect(card(page, 'c')).toBeVisible();
+
+  await deleteButton('One').click();
+  await expect(confirm).toContainText('Delete the list “One” and its 1 card?');
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await expect(confirm).toHaveCount(0);
+
+  await deleteButton('Empty').click();
+  await expect(confirm).toContainText('Delete the list “Empty”? It has no cards.');
+  await confirm.getByRole('button', { name: 'Delete list' }).click();
+  await expect(list(page, 'Empty')).toHaveCount(0);
+
+  await deleteButton('Three').click();
+  await confirm.getByRole('button', { name: 'Delete list' }).click();
+  await expect(list(page, 'Three')).toHaveCount(0);
+  await expect(async () => {
+    expect(await storedBoard(page.request, seeded.boardId)).toEqual([['One', ['d']]]);
+  }).toPass();
+});
+
+test('deleting a card asks in the app’s own dialog on top of the card, and Esc closes only that', async ({ browser }) => {
   const ann = await signUp(browser, 'ann', 'Ann Lee');
   const seeded = await seedBoard(ann, 'Cleanup', { Notes: ['Plan', 'Keep'] });
   await openBoard(ann, seeded.boardId);
   const page = ann.page;
   const dialog = page.getByRole('dialog', { name: 'Edit card' });
+  const confirm = page.getByRole('alertdialog');
 
   await card(page, 'Plan').click();
-  await dialog.getByRole('button', { name: 'Archive' }).click();
+  await dialog.getByRole('button', { name: 'Delete card' }).click();
+  await expect(confirm).toContainText('Delete the card “Plan”?');
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toHaveCount(0);
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Delete card' })).toBeFocused();
+
+  await dialog.getByRole('button', { name: 'Delete card' }).click();
+  await confirm.getByRole('button', { name: 'Delete card' }).click();
   await expect(dialog).toHaveCount(0);
-  await expect(page.getByRole('alertdialog')).toHaveCount(0);
-  await expect(page.getByTestId('toast')).toContainText('Archived “Plan”. Find it under Archived items');
   await expect(card(page, 'Plan')).toHaveCount(0);
   await expect(async () => {
     expect(await storedBoard(page.request, seeded.boardId)).toEqual([['Notes', ['Keep']]]);

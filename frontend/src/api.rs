@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 
 use corkboard_protocol::{
-    AddMemberRequest, ArchiveResponse, AuthResponse, Board, BoardsResponse, Card, CardDetail, CardLabelRequest,
-    CardMemberRequest, CreateBoardRequest, CreateCardRequest, CreateLabelRequest, CreateListRequest, ErrorBody,
-    ErrorCode, Label, LabelColor, List, LoginRequest, Member, MoveCardRequest, MoveCardResponse, MoveListRequest,
-    Placement, RegisterRequest, Role, SessionResponse, Snapshot, UpdateBoardRequest, UpdateCardRequest,
-    UpdateLabelRequest, UpdateListRequest, UpdateMemberRequest, UsersResponse,
+    AddMemberRequest, AuthResponse, Board, BoardsResponse, Card, CreateBoardRequest, CreateCardRequest,
+    CreateListRequest, ErrorBody, ErrorCode, List, LoginRequest, Member, MoveCardRequest, MoveCardResponse,
+    MoveListRequest, Placement, RegisterRequest, Role, SessionResponse, Snapshot, UpdateBoardRequest,
+    UpdateCardRequest, UpdateListRequest, UpdateMemberRequest, UsersResponse,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -280,60 +279,4 @@ pub async fn move_card(card_id: Uuid, body: MoveCardRequest) -> Result<MoveCardR
 
 pub async fn delete_card(card_id: Uuid) -> Result<(), ApiError> {
     delete(&with_op(&format!("/api/cards/{card_id}"))).await
-}
-
-// --- cards that carry work ---------------------------------------------------------------------------------
-
-pub async fn card_detail(card_id: Uuid) -> Result<CardDetail, ApiError> {
-    get(&format!("/api/cards/{card_id}")).await
-}
-
-pub async fn set_card_label(card_id: Uuid, label_id: Uuid, on: bool) -> Result<Card, ApiError> {
-    if on {
-        send("POST", &format!("/api/cards/{card_id}/labels"), &CardLabelRequest { label_id, client_op_id: op() }).await
-    } else {
-        call("DELETE", &with_op(&format!("/api/cards/{card_id}/labels/{label_id}")), None).await
-    }
-}
-
-pub async fn set_card_member(card_id: Uuid, user_id: Uuid, on: bool) -> Result<Card, ApiError> {
-    if on {
-        send("POST", &format!("/api/cards/{card_id}/members"), &CardMemberRequest { user_id, client_op_id: op() }).await
-    } else {
-        call("DELETE", &with_op(&format!("/api/cards/{card_id}/members/{user_id}")), None).await
-    }
-}
-
-pub async fn create_label(board_id: Uuid, color: LabelColor, name: String) -> Result<Label, ApiError> {
-    let body = CreateLabelRequest { color, name: Some(name), client_op_id: op() };
-    send("POST", &format!("/api/boards/{board_id}/labels"), &body).await
-}
-
-pub async fn update_label(label_id: Uuid, name: Option<String>, color: Option<LabelColor>) -> Result<Label, ApiError> {
-    send("PATCH", &format!("/api/labels/{label_id}"), &UpdateLabelRequest { name, color, client_op_id: op() }).await
-}
-
-pub async fn delete_label(label_id: Uuid) -> Result<(), ApiError> {
-    delete(&with_op(&format!("/api/labels/{label_id}"))).await
-}
-
-pub async fn archive_card(card_id: Uuid) -> Result<Card, ApiError> {
-    call("POST", &with_op(&format!("/api/cards/{card_id}/archive")), None).await
-}
-
-pub async fn restore_card(card_id: Uuid) -> Result<Card, ApiError> {
-    call("POST", &with_op(&format!("/api/cards/{card_id}/restore")), None).await
-}
-
-pub async fn archive_list(list_id: Uuid) -> Result<List, ApiError> {
-    call("POST", &with_op(&format!("/api/lists/{list_id}/archive")), None).await
-}
-
-pub async fn restore_list(list_id: Uuid) -> Result<List, ApiError> {
-    call("POST", &with_op(&format!("/api/lists/{list_id}/restore")), None).await
-}
-
-pub async fn archive(board_id: Uuid, q: &str) -> Result<ArchiveResponse, ApiError> {
-    let q = String::from(js_sys::encode_uri_component(q));
-    get(&format!("/api/boards/{board_id}/archive?q={q}")).await
 }

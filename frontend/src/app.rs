@@ -46,16 +46,10 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    // A board and its cards' addresses are one screen: opening or closing a card changes the route, and must
-    // not draw the board again.
-    let shown = Memo::new(move |_| match nav.route.get() {
-        Route::Card(board, _) => Route::Board(board),
-        route => route,
-    });
     let screen = move || {
         // Until the effect above has sent the visitor where they belong, draw no screen: a board list drawn
         // for nobody would ask the server for boards and get a 401.
-        let route = shown.get();
+        let route = nav.route.get();
         let misplaced = route.needs_auth() != session.user.with(Option::is_some);
         if !session.checked.get() || misplaced {
             return view! { <div class="splash" aria-busy="true"><div class="spinner"></div></div> }.into_any();
@@ -64,7 +58,7 @@ pub fn App() -> impl IntoView {
             Route::SignIn => view! { <SignIn/> }.into_any(),
             Route::SignUp => view! { <SignUp/> }.into_any(),
             Route::Boards => view! { <BoardsPage/> }.into_any(),
-            Route::Board(id) | Route::Card(id, _) => view! { <BoardView board_id=id/> }.into_any(),
+            Route::Board(id) => view! { <BoardView board_id=id/> }.into_any(),
             Route::NotFound => view! {
                 <div class="page narrow empty-state">
                     <h1>"Page not found"</h1>

@@ -11,8 +11,6 @@ pub enum Route {
     SignUp,
     Boards,
     Board(Uuid),
-    /// The board with one card's dialog open: a card's address, to share or bookmark.
-    Card(Uuid, Uuid),
     NotFound,
 }
 
@@ -24,10 +22,6 @@ impl Route {
             ["signin"] => Route::SignIn,
             ["signup"] => Route::SignUp,
             ["boards", id] => Uuid::parse_str(id).map(Route::Board).unwrap_or(Route::NotFound),
-            ["boards", board, "cards", card] => match (Uuid::parse_str(board), Uuid::parse_str(card)) {
-                (Ok(board), Ok(card)) => Route::Card(board, card),
-                _ => Route::NotFound,
-            },
             _ => Route::NotFound,
         }
     }
@@ -38,7 +32,6 @@ impl Route {
             Route::SignUp => "/signup".into(),
             Route::Boards | Route::NotFound => "/".into(),
             Route::Board(id) => format!("/boards/{id}"),
-            Route::Card(board, card) => format!("/boards/{board}/cards/{card}"),
         }
     }
 
@@ -69,13 +62,6 @@ impl Nav {
             let _ = history.push_state_with_url(&JsValue::NULL, "", Some(&path));
         }
         self.route.set(route);
-    }
-
-    /// One step back in the history, as the browser's Back button does (the route follows on `popstate`).
-    pub fn back(&self) {
-        if let Ok(history) = window().history() {
-            let _ = history.back();
-        }
     }
 
     /// Like `go`, without a new history entry (redirects).

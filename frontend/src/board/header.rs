@@ -12,7 +12,7 @@ use crate::toast::Toasts;
 use crate::util;
 
 #[component]
-pub fn BoardHeader(members_open: RwSignal<bool>, archive_open: RwSignal<bool>) -> impl IntoView {
+pub fn BoardHeader(members_open: RwSignal<bool>) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let toasts = expect_context::<Toasts>();
     let editing = RwSignal::new(false);
@@ -72,10 +72,6 @@ pub fn BoardHeader(members_open: RwSignal<bool>, archive_open: RwSignal<bool>) -
             <div class="spacer"></div>
             <PresenceAvatars/>
             <ConnectionBadge/>
-            <button class="btn btn-sm" data-testid="archive-button" aria-haspopup="dialog"
-                on:click=move |_| archive_open.update(|o| *o = !*o)>
-                "Archived items"
-            </button>
             <button class="btn btn-sm" data-testid="members-button" on:click=move |_| members_open.update(|o| *o = !*o)>
                 "Members "<span class="count">{move || store.members.with(Vec::len)}</span>
             </button>

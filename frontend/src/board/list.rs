@@ -11,7 +11,7 @@ use super::card::CardTile;
 use super::dnd::{self, DragItem, DragUi};
 use super::store::BoardStore;
 use crate::api;
-use crate::dialog;
+use crate::dialog::{self, ConfirmDialog};
 use crate::toast::Toasts;
 use crate::util;
 
@@ -61,29 +61,25 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             });
         }
     };
-    let can_admin = move || store.my_role.get().is_some_and(Role::can_admin);
-    // Archiving is not losing (Archived items brings the list back with its cards), so it is not asked
-    // first; the toast says what went and where to find it.
-    let archive_list = {
+    let confirm_delete = RwSignal::new(false);
+    let delete_question = {
         let (title, count) = (title.clone(), count.clone());
-        move |_| {
-            let (name, n) = (title.get_untracked(), count());
-            spawn_local(async move {
-                match api::archive_list(list_id).await {
-                    Ok(_) => {
-                        store.drop_list(list_id);
-                        let with = if n == 0 {
-                            String::new()
-                        } else {
-                            format!(" with its {}", dialog::count(n, "card", "cards"))
-                        };
-                        toasts.success(format!("Archived the list “{name}”{with}. Restore it from Archived items."));
-                    }
-                    Err(e) => store.report(e, "Could not archive the list"),
-                }
-            });
-        }
+        Signal::derive(move || {
+            let name = title.get();
+            match count() {
+                0 => format!("Delete the list “{name}”? It has no cards."),
+                n => format!("Delete the list “{name}” and its {}?", dialog::count(n, "card", "cards")),
+            }
+        })
     };
+    let delete_list = Callback::new(move |()| {
+        spawn_local(async move {
+            match api::delete_list(list_id).await {
+                Ok(()) => store.drop_list(list_id),
+                Err(e) => store.report(e, "Could not delete the list"),
+            }
+        });
+    });
     let on_header_down = {
         let title = title.clone();
         move |ev: leptos::ev::PointerEvent| {
@@ -127,9 +123,9 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
                     }.into_any()
                 }}
                 <span class="list-count" aria-label="cards">{count}</span>
-                <Show when=can_admin>
-                    <button class="icon-btn" title="Archive list" aria-label="Archive list" on:click=archive_list.clone()>
-                        <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M3 4h18v4H3zm1 5h16v11H4zm5 3v2h6v-2z"/></svg>
+                <Show when=can_edit>
+                    <button class="icon-btn" title="Delete list" aria-label="Delete list" on:click=move |_| confirm_delete.set(true)>
+                        <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9z"/></svg>
                     </button>
                 </Show>
             </header>
@@ -142,6 +138,8 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             <Show when=can_edit>
                 <AddItem what=NewItem::Card(list_id)/>
             </Show>
+            <ConfirmDialog open=confirm_delete question=delete_question detail="This cannot be undone." action="Delete list"
+                on_confirm=delete_list/>
         </section>
     }
     .into_any()

@@ -3,7 +3,6 @@
 //! the drag ghost, the card dialog and the members panel.
 
 mod add;
-mod archive;
 mod card;
 mod dnd;
 mod flip;
@@ -22,7 +21,6 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use self::add::{AddItem, NewItem};
-use self::archive::ArchivePanel;
 use self::card::CardDialogHost;
 use self::dnd::{DragItem, DragUi};
 use self::header::{BoardHeader, OfflineBanner};
@@ -30,22 +28,21 @@ use self::list::ListColumn;
 use self::live::LiveConnection;
 use self::members::MembersPanel;
 use self::store::{BoardStore, LoadState};
-use self::ui::{Announcer, Clock, OpenCard};
-use crate::route::{Link, Nav, Route};
+use self::ui::{Announcer, OpenCard};
+use crate::route::{Link, Route};
 use crate::util;
 
 #[component]
 pub fn BoardView(board_id: Uuid) -> impl IntoView {
     let store = BoardStore::new(board_id);
     let announcer = Announcer::new();
-    let open_card = OpenCard::new(board_id, expect_context::<Nav>());
+    let open_card = OpenCard::new();
     let drag = DragUi::new(store, announcer, open_card);
     let live = LiveConnection::new(store);
     store.send_moves_through(Callback::new(move |op| live.send_move(op)));
     provide_context(store);
     provide_context(announcer);
     provide_context(open_card);
-    provide_context(Clock(card::when::clock()));
     provide_context(drag);
     provide_context(live);
 
@@ -164,7 +161,6 @@ fn BoardReady() -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let drag = expect_context::<DragUi>();
     let members_open = RwSignal::new(false);
-    let archive_open = RwSignal::new(false);
     let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
     let list_drop = move || {
         drag.list_target
@@ -173,7 +169,7 @@ fn BoardReady() -> impl IntoView {
     };
     view! {
         <SkipToBoard/>
-        <BoardHeader members_open=members_open archive_open=archive_open/>
+        <BoardHeader members_open=members_open/>
         <OfflineBanner/>
         <div class="board-canvas" id="board-canvas" class:read-only=move || !can_edit() data-testid="board-canvas">
             <For each=move || store.list_ids.get() key=|id| *id let:list_id>
@@ -188,9 +184,6 @@ fn BoardReady() -> impl IntoView {
         <CardDialogHost/>
         <Show when=move || members_open.get()>
             <MembersPanel on_close=move || members_open.set(false)/>
-        </Show>
-        <Show when=move || archive_open.get()>
-            <ArchivePanel on_close=move || archive_open.set(false)/>
         </Show>
     }
 }

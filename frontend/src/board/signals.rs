@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use corkboard_protocol::{Card, Label, Member};
+use corkboard_protocol::{Card, Member};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -32,7 +32,6 @@ pub struct BoardLevel {
     pub title: String,
     pub lists: Vec<Uuid>,
     pub members: Vec<Member>,
-    pub labels: Vec<Label>,
 }
 
 impl Drawn {
@@ -87,7 +86,6 @@ impl Drawn {
             title: model.board.title.clone(),
             lists: layout.lists.clone(),
             members: model.members.clone(),
-            labels: model.labels.clone(),
         };
         self.layout = layout;
         out

@@ -4,7 +4,7 @@
 //! The confirmed `Model` lives in a non-reactive cell; after each change `reconcile` pushes the differences
 //! into the fine-grained signals of `signals.rs`.
 
-use corkboard_protocol::{Card, Event, EventKind, Label, List, Member, MoveTarget, Role};
+use corkboard_protocol::{Card, Event, EventKind, List, Member, MoveTarget, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -40,16 +40,6 @@ struct Inner {
     buffered: Vec<Event>,
     /// Where our moves go out: the live connection, which depends on this store and not the other way round.
     send_move: Option<Callback<PendingMove>>,
-    /// Views that follow the board's events themselves (the open card, the archive panel), by subscription.
-    watchers: Vec<(u64, Callback<BoardChange>)>,
-}
-
-/// What a watcher hears: each event once applied, in seq order, or that the board was loaded again (events
-/// may have been missed: read again what you show).
-#[derive(Debug, Clone)]
-pub enum BoardChange {
-    Event(Box<Event>),
-    Reloaded,
 }
 
 #[derive(Clone, Copy)]
@@ -58,8 +48,6 @@ pub struct BoardStore {
     pub title: RwSignal<String>,
     pub list_ids: RwSignal<Vec<Uuid>>,
     pub members: RwSignal<Vec<Member>>,
-    /// The board's labels, in order: card faces and the label picker name and colour their chips from it.
-    pub labels: RwSignal<Vec<Label>>,
     pub my_role: Memo<Option<Role>>,
     pub load: RwSignal<LoadState>,
     /// Bumped after every reconcile, for the few views that ask "does this still exist?".
@@ -84,7 +72,6 @@ impl BoardStore {
             title: RwSignal::new(String::new()),
             list_ids: RwSignal::new(Vec::new()),
             members,
-            labels: RwSignal::new(Vec::new()),
             my_role,
             load: RwSignal::new(LoadState::Loading),
             revision: RwSignal::new(0),
@@ -98,29 +85,6 @@ impl BoardStore {
     /// Our moves are sent through `send` from now on (the live connection, once the board view has made it).
     pub fn send_moves_through(&self, send: Callback<PendingMove>) {
         self.inner.try_update_value(|i| i.send_move = Some(send));
-    }
-
-    /// Calls `watcher` with every change of the board from now on, until the calling component is gone.
-    pub fn watch(&self, watcher: Callback<BoardChange>) {
-        let Some(id) = self.inner.try_update_value(|i| {
-            i.next_token += 1;
-            i.watchers.push((i.next_token, watcher));
-            i.next_token
-        }) else {
-            return;
-        };
-        let inner = self.inner;
-        on_cleanup(move || {
-            inner.try_update_value(|i| i.watchers.retain(|(w, _)| *w != id));
-        });
-    }
-
-    fn tell_watchers(&self, change: BoardChange) {
-        let watchers: Vec<_> =
-            self.inner.try_with_value(|i| i.watchers.iter().map(|(_, w)| *w).collect()).unwrap_or_default();
-        for watcher in watchers {
-            watcher.run(change.clone());
-        }
     }
 
     pub fn can_edit(&self) -> bool {
@@ -197,9 +161,6 @@ impl BoardStore {
                     // Only on a change: re-setting Ready would redraw the whole board (and close open forms).
                     if store.load.try_with_untracked(|l| *l != LoadState::Ready).unwrap_or(false) {
                         let _ = store.load.try_set(LoadState::Ready);
-                    }
-                    if !first_load {
-                        store.tell_watchers(BoardChange::Reloaded);
                     }
                     for event in buffered {
                         store.on_event(event);
@@ -304,7 +265,6 @@ impl BoardStore {
         if let Some((card_id, before)) = flip {
             flip::animate_from(card_id, before);
         }
-        self.tell_watchers(BoardChange::Event(Box::new(event)));
     }
 
     pub fn on_ack(&self, op_id: &str, seq: i64) {
@@ -406,27 +366,6 @@ impl BoardStore {
         });
     }
 
-    /// A label as a REST call returned it (its event, when it comes, changes nothing more).
-    pub fn put_label(&self, label: Label) {
-        self.change_model(|m| match m.labels.iter_mut().find(|l| l.id == label.id) {
-            Some(l) => *l = label,
-            None => {
-                m.labels.push(label);
-                m.labels.sort_by(|a, b| a.position.as_bytes().cmp(b.position.as_bytes()).then(a.id.cmp(&b.id)));
-            }
-        });
-    }
-
-    /// A label deleted by us: off the board and off every card, as its event will do.
-    pub fn drop_label(&self, label_id: Uuid) {
-        self.change_model(|m| {
-            m.labels.retain(|l| l.id != label_id);
-            for card in m.cards.values_mut() {
-                card.label_ids.retain(|id| *id != label_id);
-            }
-        });
-    }
-
     pub fn drop_member(&self, user_id: Uuid) {
         self.change_model(|m| m.members.retain(|x| x.user.id != user_id));
     }
@@ -469,9 +408,6 @@ impl BoardStore {
         }
         if self.members.with_untracked(|m| m != &out.members) {
             self.members.set(out.members);
-        }
-        if self.labels.with_untracked(|l| l != &out.labels) {
-            self.labels.set(out.labels);
         }
     }
 }

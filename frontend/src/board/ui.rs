@@ -4,64 +4,13 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::route::{Nav, Route};
-
-/// The card whose dialog is open, if any. It follows the address (`/boards/{board}/cards/{card}`) and the
-/// address follows it: see `follow_route`.
+/// The card whose dialog is open, if any.
 #[derive(Clone, Copy)]
-pub struct OpenCard(pub RwSignal<Option<Uuid>>, StoredValue<bool>);
+pub struct OpenCard(pub RwSignal<Option<Uuid>>);
 
 impl OpenCard {
-    /// Open on the card the address names, if it names one of this board's.
-    pub fn new(board_id: Uuid, nav: Nav) -> Self {
-        let open = match nav.route.get_untracked() {
-            Route::Card(board, card) if board == board_id => Some(card),
-            _ => None,
-        };
-        let this = OpenCard(RwSignal::new(open), StoredValue::new(false));
-        this.follow_route(board_id, nav);
-        this
-    }
-
-    /// Keeps the open dialog and the address in step. Opening a card pushes its address; closing it goes back
-    /// in the history when that address was ours (so Back after a close does not open it again), and
-    /// otherwise (a card's address opened in a fresh tab) replaces it with the board's.
-    fn follow_route(self, board_id: Uuid, nav: Nav) {
-        let OpenCard(open, pushed) = self;
-        // The address → the dialog: Back, Forward, and links.
-        Effect::new(move |_| {
-            let wanted = match nav.route.get() {
-                Route::Card(board, card) if board == board_id => Some(card),
-                _ => None,
-            };
-            if open.get_untracked() != wanted {
-                if wanted.is_none() {
-                    pushed.set_value(false);
-                }
-                open.set(wanted);
-            }
-        });
-        // The dialog → the address.
-        Effect::new(move |_| {
-            let card = open.get();
-            let route = nav.route.get_untracked();
-            match (card, route) {
-                (Some(card), Route::Card(_, shown)) if shown != card => nav.replace(Route::Card(board_id, card)),
-                (Some(card), Route::Board(_)) => {
-                    pushed.set_value(true);
-                    nav.go(Route::Card(board_id, card));
-                }
-                (None, Route::Card(..)) => {
-                    if pushed.get_value() {
-                        pushed.set_value(false);
-                        nav.back();
-                    } else {
-                        nav.replace(Route::Board(board_id));
-                    }
-                }
-                _ => {}
-            }
-        });
+    pub fn new() -> Self {
+        OpenCard(RwSignal::new(None))
     }
 }
 
@@ -78,7 +27,3 @@ impl Announcer {
         self.0.set(text.into());
     }
 }
-
-/// The time now, refreshed every half minute: due dates turn "soon" and "overdue" while the board is open.
-#[derive(Clone, Copy)]
-pub struct Clock(pub RwSignal<time::OffsetDateTime>);
