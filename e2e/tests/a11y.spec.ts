@@ -215,7 +215,7 @@ test('on a phone the delete-list icon is out of reach of a stray tap, yet the ke
   expect(await page.evaluate(() => matchMedia('(hover: none), (pointer: coarse)').matches)).toBe(true);
 
   // In the accessibility tree, with no area to tap.
-  const remove = list(page, 'Keep').getByRole('button', { name: 'Delete list' });
+  const remove = list(page, 'Keep').getByRole('button', { name: 'Archive list' });
   await expect(remove).toHaveCount(1);
   const hidden = (await remove.boundingBox())!;
   expect(hidden.width * hidden.height).toBeLessThanOrEqual(1);
@@ -224,7 +224,7 @@ test('on a phone the delete-list icon is out of reach of a stray tap, yet the ke
     ([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.getAttribute('aria-label') ?? null,
     [header.x + header.width - 22, header.y + header.height / 2],
   );
-  expect(tapped).not.toBe('Delete list');
+  expect(tapped).not.toBe('Archive list');
 
   // With the focus in the list's header it is there, the next Tab stop after the title.
   await list(page, 'Keep').getByTestId('list-title').getByRole('button').focus();

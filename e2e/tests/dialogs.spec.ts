@@ -138,8 +138,8 @@ test('a card deleted while open says so once, cannot be saved, and offers the ty
   await card(page, 'Plan').click();
   await page.getByTestId('card-description-input').fill('Notes I typed');
 
-  // Someone else deletes it (the same account over REST is someone else to this tab).
-  await api(page.request, 'DELETE', `/api/cards/${seeded.cards['Plan']}`);
+  // Someone else archives it (the same account over REST is someone else to this tab).
+  await api(page.request, 'POST', `/api/cards/${seeded.cards['Plan']}/archive`);
 
   await expect(page.getByTestId('card-deleted')).toContainText('deleted by someone else');
   await expect(dialog.getByRole('alert')).toHaveCount(1);
@@ -156,16 +156,16 @@ test('a card deleted while open says so once, cannot be saved, and offers the ty
   await expect(dialog).toHaveCount(0);
 });
 
-test('deleting a list asks in the app’s own dialog, counts its cards right, and Esc cancels', async ({ browser }) => {
+test('archiving a list asks in the app’s own dialog, counts its cards right, and Esc cancels', async ({ browser }) => {
   const ann = await signUp(browser, 'ann', 'Ann Lee');
   const seeded = await seedBoard(ann, 'Cleanup', { Three: ['a', 'b', 'c'], One: ['d'], Empty: [] });
   await openBoard(ann, seeded.boardId);
   const page = ann.page;
   const confirm = page.getByRole('alertdialog');
-  const deleteButton = (title: string) => list(page, title).getByRole('button', { name: 'Delete list' });
+  const deleteButton = (title: string) => list(page, title).getByRole('button', { name: 'Archive list' });
 
   await deleteButton('Three').click();
-  await expect(confirm).toContainText('Delete the list “Three” and its 3 cards?');
+  await expect(confirm).toContainText('Archive the list “Three” and its 3 cards?');
   await expect(confirm).toHaveAttribute('aria-modal', 'true');
   await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await expectTabStaysIn(page, confirm, 'Tab', 4);
@@ -176,24 +176,24 @@ test('deleting a list asks in the app’s own dialog, counts its cards right, an
   await expect(card(page, 'c')).toBeVisible();
 
   await deleteButton('One').click();
-  await expect(confirm).toContainText('Delete the list “One” and its 1 card?');
+  await expect(confirm).toContainText('Archive the list “One” and its 1 card?');
   await confirm.getByRole('button', { name: 'Cancel' }).click();
   await expect(confirm).toHaveCount(0);
 
   await deleteButton('Empty').click();
-  await expect(confirm).toContainText('Delete the list “Empty”? It has no cards.');
-  await confirm.getByRole('button', { name: 'Delete list' }).click();
+  await expect(confirm).toContainText('Archive the list “Empty”? It has no cards.');
+  await confirm.getByRole('button', { name: 'Archive list' }).click();
   await expect(list(page, 'Empty')).toHaveCount(0);
 
   await deleteButton('Three').click();
-  await confirm.getByRole('button', { name: 'Delete list' }).click();
+  await confirm.getByRole('button', { name: 'Archive list' }).click();
   await expect(list(page, 'Three')).toHaveCount(0);
   await expect(async () => {
     expect(await storedBoard(page.request, seeded.boardId)).toEqual([['One', ['d']]]);
   }).toPass();
 });
 
-test('deleting a card asks in the app’s own dialog on top of the card, and Esc closes only that', async ({ browser }) => {
+test('archiving a card asks in the app’s own dialog on top of the card, and Esc closes only that', async ({ browser }) => {
   const ann = await signUp(browser, 'ann', 'Ann Lee');
   const seeded = await seedBoard(ann, 'Cleanup', { Notes: ['Plan', 'Keep'] });
   await openBoard(ann, seeded.boardId);
@@ -202,16 +202,16 @@ test('deleting a card asks in the app’s own dialog on top of the card, and Esc
   const confirm = page.getByRole('alertdialog');
 
   await card(page, 'Plan').click();
-  await dialog.getByRole('button', { name: 'Delete card' }).click();
-  await expect(confirm).toContainText('Delete the card “Plan”?');
+  await dialog.getByRole('button', { name: 'Archive card' }).click();
+  await expect(confirm).toContainText('Archive the card “Plan”?');
   await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(confirm).toHaveCount(0);
   await expect(dialog).toBeVisible();
-  await expect(dialog.getByRole('button', { name: 'Delete card' })).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Archive card' })).toBeFocused();
 
-  await dialog.getByRole('button', { name: 'Delete card' }).click();
-  await confirm.getByRole('button', { name: 'Delete card' }).click();
+  await dialog.getByRole('button', { name: 'Archive card' }).click();
+  await confirm.getByRole('button', { name: 'Archive card' }).click();
   await expect(dialog).toHaveCount(0);
   await expect(card(page, 'Plan')).toHaveCount(0);
   await expect(async () => {

@@ -258,8 +258,9 @@ pub async fn move_list(list_id: Uuid, after_id: Option<Uuid>) -> Result<List, Ap
     send("POST", &format!("/api/lists/{list_id}/move"), &MoveListRequest { after_id, client_op_id: op() }).await
 }
 
-pub async fn delete_list(list_id: Uuid) -> Result<(), ApiError> {
-    delete(&with_op(&format!("/api/lists/{list_id}"))).await
+/// Archives a list with its cards (deleting for good is only for what is archived).
+pub async fn archive_list(list_id: Uuid) -> Result<List, ApiError> {
+    send("POST", &with_op(&format!("/api/lists/{list_id}/archive")), &()).await
 }
 
 // --- cards -------------------------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ pub async fn move_card(card_id: Uuid, body: MoveCardRequest) -> Result<MoveCardR
     send("POST", &format!("/api/cards/{card_id}/move"), &body).await
 }
 
-pub async fn delete_card(card_id: Uuid) -> Result<(), ApiError> {
-    delete(&with_op(&format!("/api/cards/{card_id}"))).await
+/// Archives a card: it leaves the board, kept with everything on it.
+pub async fn archive_card(card_id: Uuid) -> Result<Card, ApiError> {
+    send("POST", &with_op(&format!("/api/cards/{card_id}/archive")), &()).await
 }

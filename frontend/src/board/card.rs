@@ -288,8 +288,8 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
     let delete = Callback::new(move |()| {
         deleting.set_value(true);
         spawn_local(async move {
-            match api::delete_card(card_id).await {
-                Ok(()) => {
+            match api::archive_card(card_id).await {
+                Ok(_) => {
                     if let Some(user) = me {
                         draft::clear(user, card_id);
                     }
@@ -307,7 +307,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
             }
         });
     });
-    let delete_question = Signal::derive(move || format!("Delete the card “{}”?", base.with(|b| b.title.clone())));
+    let delete_question = Signal::derive(move || format!("Archive the card “{}”?", base.with(|b| b.title.clone())));
     let list_name =
         move || store.list_of(card_id).and_then(|l| store.list(l)).map(|l| l.title.get()).unwrap_or_default();
     let gone_text = move || {
@@ -367,7 +367,7 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 <div class="row">
                     <Show when=can_edit>
                         <button type="button" class="btn btn-ghost btn-danger-text" on:click=move |_| confirm_delete.set(true)>
-                            "Delete card"
+                            "Archive card"
                         </button>
                     </Show>
                     <div class="spacer"></div>
@@ -384,7 +384,8 @@ fn CardDialog(card_id: Uuid) -> impl IntoView {
                 </div>
             </form>
             </Show>
-            <ConfirmDialog open=confirm_delete question=delete_question detail="This cannot be undone." action="Delete card"
+            <ConfirmDialog open=confirm_delete question=delete_question
+                detail="It leaves the board and is kept with everything on it; an admin can restore it." action="Archive card"
                 on_confirm=delete/>
         </Modal>
     }

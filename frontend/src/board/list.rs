@@ -22,6 +22,7 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let Some(slot) = store.list(list_id) else { return ().into_any() };
     let can_edit = move || store.my_role.get().is_some_and(Role::can_edit);
+    let can_admin = move || store.my_role.get().is_some_and(Role::can_admin);
     let title = slot.title.clone();
     let card_ids = slot.card_ids.clone();
     let count = {
@@ -67,16 +68,16 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
         Signal::derive(move || {
             let name = title.get();
             match count() {
-                0 => format!("Delete the list “{name}”? It has no cards."),
-                n => format!("Delete the list “{name}” and its {}?", dialog::count(n, "card", "cards")),
+                0 => format!("Archive the list “{name}”? It has no cards."),
+                n => format!("Archive the list “{name}” and its {}?", dialog::count(n, "card", "cards")),
             }
         })
     };
-    let delete_list = Callback::new(move |()| {
+    let archive = Callback::new(move |()| {
         spawn_local(async move {
-            match api::delete_list(list_id).await {
-                Ok(()) => store.drop_list(list_id),
-                Err(e) => store.report(e, "Could not delete the list"),
+            match api::archive_list(list_id).await {
+                Ok(_) => store.drop_list(list_id),
+                Err(e) => store.report(e, "Could not archive the list"),
             }
         });
     });
@@ -123,8 +124,9 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
                     }.into_any()
                 }}
                 <span class="list-count" aria-label="cards">{count}</span>
-                <Show when=can_edit>
-                    <button class="icon-btn" title="Delete list" aria-label="Delete list" on:click=move |_| confirm_delete.set(true)>
+                // Archiving a list is an admin's decision (API.md); editors archive cards.
+                <Show when=can_admin>
+                    <button class="icon-btn" title="Archive list" aria-label="Archive list" on:click=move |_| confirm_delete.set(true)>
                         <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" d="M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9z"/></svg>
                     </button>
                 </Show>
@@ -138,8 +140,9 @@ pub fn ListColumn(list_id: Uuid) -> impl IntoView {
             <Show when=can_edit>
                 <AddItem what=NewItem::Card(list_id)/>
             </Show>
-            <ConfirmDialog open=confirm_delete question=delete_question detail="This cannot be undone." action="Delete list"
-                on_confirm=delete_list/>
+            <ConfirmDialog open=confirm_delete question=delete_question
+                detail="It leaves the board with its cards, kept with everything on them." action="Archive list"
+                on_confirm=archive/>
         </section>
     }
     .into_any()

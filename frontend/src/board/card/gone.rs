@@ -29,7 +29,7 @@ pub fn CardGone(text: String, on_close: impl Fn() + Send + Sync + 'static) -> im
     };
     view! {
         <div class="notice notice-error" role="alert" data-testid="card-deleted">
-            "This card was deleted by someone else, so it can no longer be saved. Copy your text if you want to keep it."
+            "This card was archived or deleted by someone else, so it can no longer be saved. Copy your text if you want to keep it."
         </div>
         <label class="field">
             <span>"Your text"</span>
