@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 #[derive(Debug)]
 pub enum Prior {
     /// Applied as the event with this seq and kind (the last event of its transaction).
-    Applied { seq: i64, kind: EventKind },
+    Applied { seq: i64, kind: Box<EventKind> },
     /// Refused for good: answer with this again.
     Refused(AppError),
 }
@@ -36,7 +36,7 @@ impl Prior {
             Prior::Refused(refusal) => Err(refusal),
             Prior::Applied { kind, seq } => {
                 let name = kind.name();
-                answer(kind).ok_or_else(|| {
+                answer(*kind).ok_or_else(|| {
                     AppError::Validation(std::collections::BTreeMap::from([(
                         "client_op_id".to_owned(),
                         format!("was already used for another operation ({name}, seq {seq})"),
@@ -100,7 +100,7 @@ impl BoardTx {
         if let (Some(seq), Some(kind), Some(data)) = (row.seq, row.kind, row.data) {
             let kind = EventKind::from_parts(&kind, data)
                 .map_err(|e| AppError::internal(format!("event {}:{seq} does not parse: {e}", self.board_id)))?;
-            return Ok(Some(Prior::Applied { seq, kind }));
+            return Ok(Some(Prior::Applied { seq, kind: Box::new(kind) }));
         }
         let refusal = match row.detail.and_then(|detail| serde_json::from_value::<StoredRefusal>(detail).ok()) {
             Some(stored) => AppError::Replayed(
