@@ -30,7 +30,8 @@ pub enum Prior {
 
 impl Prior {
     /// The first answer again: `Refused` as the error, `Applied` through `answer`, which rebuilds the response
-    /// from the event (a kind it does not expect is a bug: one id, two different operations, from one client).
+    /// from the event. A kind it does not expect means the client spent one id on two different operations:
+    /// that is the client's mistake, answered 422 `fields.client_op_id`, and nothing is applied.
     pub fn replay<T>(self, answer: impl FnOnce(EventKind) -> Option<T>) -> AppResult<T> {
         match self {
             Prior::Refused(refusal) => Err(refusal),
